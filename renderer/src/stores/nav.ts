@@ -1,0 +1,28 @@
+import { defineStore } from 'pinia';
+import { ref, type Component } from 'vue';
+
+export interface NavEntry {
+  id: string;
+  label: string;
+  component: () => Promise<Component>;
+}
+
+/** The views of the app, in sidebar order. Add an entry per view. The current view follows the URL hash. */
+export const views: NavEntry[] = [
+  { id: 'jobs', label: 'Jobs', component: () => import('@/views/JobsView.vue') },
+  { id: 'settings', label: 'Settings', component: () => import('@/views/SettingsView.vue') },
+];
+
+export const useNavStore = defineStore('nav', () => {
+  const fromHash = (): string => {
+    const id = /^#\/([\w-]+)/.exec(location.hash)?.[1];
+    return views.some((v) => v.id === id) ? id! : views[0]!.id;
+  };
+  const current = ref(fromHash());
+  window.addEventListener('hashchange', () => (current.value = fromHash()));
+  function go(id: string): void {
+    location.hash = `#/${id}`;
+    current.value = id;
+  }
+  return { current, go };
+});
