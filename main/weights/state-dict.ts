@@ -1,10 +1,5 @@
-/** A PyTorch-style state dict held in memory: parameter name -> float32 values in row-major order. */
-export interface StateTensor {
-  shape: number[];
-  data: Float32Array;
-}
-
-export type StateDict = Map<string, StateTensor>;
+/** State-dict helpers. The types are the ViT module's: PyTorch names, PyTorch shapes, float32 row-major. */
+export type { StateDict, StateTensor } from '../ml/vit/state-dict';
 
 export function numel(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
@@ -16,11 +11,6 @@ export function shapeText(shape: readonly number[]): string {
 
 export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
-}
-
-/** Keys sorted the way Python sorts strings (code points), for stable listings. */
-export function sortedKeys(keys: Iterable<string>): string[] {
-  return [...keys].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /** The block index in `blocks.<i>.` / `decoder_blocks.<i>.` names, or null. */
@@ -37,4 +27,9 @@ export function countBlocks(names: Iterable<string>, prefix = 'blocks'): number 
     if (i !== null) depth = Math.max(depth, i + 1);
   }
   return depth;
+}
+
+/** "a, b, c (+12 more)" for messages. */
+export function listText(names: readonly string[], max = 8): string {
+  return names.length <= max ? names.join(', ') : `${names.slice(0, max).join(', ')} (+${names.length - max} more)`;
 }

@@ -17,8 +17,8 @@ export function gatherRows(table: tf.Tensor2D, indices: Int32Array | number[]): 
   for (const i of idx) if (i < 0 || i >= rows) throw new Error(`gatherRows: index ${i} outside [0, ${rows})`);
   // The index tensors are made inside the forward and backward functions (both run in tidies), so nothing
   // outlives the call except what the tape keeps.
-  const op = tf.customGrad((t: tf.Tensor) => ({
-    value: tf.gather(t, tf.tensor1d(idx, 'int32'), 0),
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+    value: tf.gather(args[0] as tf.Tensor, tf.tensor1d(idx, 'int32'), 0),
     gradFunc: (dy: tf.Tensor | tf.Tensor[]) => [tf.scatterND(tf.tensor2d(idx, [idx.length, 1], 'int32'), dy as tf.Tensor, [rows, cols])],
   }));
   return op(table) as tf.Tensor2D;

@@ -1,0 +1,71 @@
+/**
+ * Makes tfjs-backend-wasm's threaded SIMD build load under Node (tfjs disables it there, tfjs issue #3830).
+ * Three things stand in the way, each worked around here without touching the package:
+ *  1. the WASM_HAS_MULTITHREAD_SUPPORT flag is hard-wired to false under Node: set it to true;
+ *  2. the pthread worker script and the main script reach the workers as blob: URLs, which Node's
+ *     worker_threads cannot load: Blob texts are recorded when created, written to a private temporary
+ *     folder, and passed as file paths (URL.createObjectURL and the workers' 'load' message);
+ *  3. the C++ side caps XNNPACK's pool at emscripten_num_logical_cores()/2 (it assumes hyper-threading),
+ *     which is 1 on a 2-core machine: while the module starts, os.cpus() reports twice the cores.
+ * Call before selectBackend() with the wanted thread count; `restore()` once the backend is ready.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import workerThreads from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs-core';
+
+// The threaded factory's source expects the bundle's CommonJS helpers as globals when it runs in a worker.
+const FACTORY_PRELUDE =
+  "var require$$0=require('fs'),require$$1=require('path'),require$$3=require('perf_hooks'),require$$4=require('os'),commonjsGlobal=globalThis;\n";
+
+let prepared: { restore(): void } | null = null;
+
+export function prepareThreadedWasm(threads: number): { restore(): void } {
+  if (prepared) return prepared;
+  const texts = new WeakMap<Blob, string>();
+  const NativeBlob = globalThis.Blob;
+  class RecordingBlob extends NativeBlob {
+    constructor(parts?: BlobPart[], options?: BlobPropertyBag) {
+      super(parts, options);
+      if (parts && parts.every((p) => typeof p === 'string')) texts.set(this, (parts as string[]).join(''));
+    }
+  }
+  let dir: string | null = null;
+  let count = 0;
+  const toFile = (blob: Blob): string => {
+    const text = texts.get(blob)!;
+    dir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'usfm-wasm-threads-'));
+    const file = path.join(dir, `script${count++}.cjs`);
+    fs.writeFileSync(file, text.startsWith('var WasmBackendModuleThreadedSimd') ? FACTORY_PRELUDE + text : text);
+    return file;
+  };
+  globalThis.Blob = RecordingBlob;
+  const nativeCreateObjectURL = URL.createObjectURL.bind(URL);
+  URL.createObjectURL = (obj: Blob) => (texts.has(obj) ? toFile(obj) : nativeCreateObjectURL(obj));
+  const proto = workerThreads.Worker.prototype;
+  const nativePost = proto.postMessage;
+  proto.postMessage = function postMessage(this: workerThreads.Worker, message: unknown, transfer?: readonly workerThreads.TransferListItem[]) {
+    const m = message as { cmd?: unknown; urlOrBlob?: unknown } | null;
+    if (m && m.cmd === 'load' && m.urlOrBlob instanceof NativeBlob && texts.has(m.urlOrBlob)) m.urlOrBlob = toFile(m.urlOrBlob);
+    return nativePost.call(this, message, transfer);
+  };
+  const nativeCpus = os.cpus;
+  const cores = nativeCpus().length;
+  os.cpus = () => {
+    const list = nativeCpus();
+    // Report 2·threads logical cores so that the module's cores/2 cap allows `threads`.
+    return Array.from({ length: Math.max(2 * threads, cores) }, (_, i) => list[i % list.length]!);
+  };
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
+  prepared = {
+    restore() {
+      os.cpus = nativeCpus;
+      globalThis.Blob = NativeBlob;
+    },
+  };
+  process.once('exit', () => {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+  return prepared;
+}
