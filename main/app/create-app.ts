@@ -12,6 +12,8 @@ export interface CreateAppOptions {
   mode: AppMode;
   /** How job processes start: child_process.fork by default, Electron's utilityProcess in the desktop app. */
   launcher?: JobLauncher;
+  /** How the ML backend probe runs: a child Node process by default, a utilityProcess in the desktop app. */
+  probeBackend?: (setting: string, wasmThreads: number) => Promise<BackendReport>;
   maxConcurrentJobs?: number;
 }
 
@@ -45,7 +47,7 @@ export function createApp(options: CreateAppOptions): AppContext {
       const key = `${process.env.USFM_BACKEND ?? ''}|${s.backend}|${s.wasmThreads}`;
       if (!backend || key !== backendKey) {
         backendKey = key;
-        backend = probeBackendInChild(s.backend, s.wasmThreads);
+        backend = (options.probeBackend ?? probeBackendInChild)(s.backend, s.wasmThreads);
         backend.catch(() => (backend = null));
       }
       return backend;

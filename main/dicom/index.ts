@@ -37,7 +37,7 @@ export type {
 export { DicomError, type DicomErrorCode } from './errors';
 export { TRANSFER_SYNTAXES, transferSyntaxName, findTransferSyntax, type TransferSyntax } from './transfer-syntax';
 export { decodeDicom, openDicom, readDicomInfo, type DicomImage } from './decode';
-export { DecodePool, decodeFileBounded, closeDefaultDecodePool } from './pool';
+export { DecodePool, decodeFileBounded, closeDefaultDecodePool, type DecodeStream } from './pool';
 export {
   deidentifyDicom,
   deidentifyDataSet,

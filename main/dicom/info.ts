@@ -1,6 +1,6 @@
 import type { DataSet } from './dicom-parser-lib';
 import { DicomError } from './errors';
-import type { ParsedDicom } from './parse';
+import { looksTruncated, type ParsedDicom } from './parse';
 import type { DicomTechnicalInfo, UltrasoundRegion } from './types';
 
 const SPATIAL_FORMATS: Record<number, string> = {
@@ -166,8 +166,11 @@ export function readTechnicalInfo(parsed: ParsedDicom, requireImage = true): Dic
 
   if (requireImage) {
     if (!hasPixelData) {
-      const cause = parsed.parseError ? `file ends or breaks before the pixel data (${parsed.parseError})` : 'no pixel data (7FE0,0010) in this file';
-      throw new DicomError(parsed.parseError ? 'TRUNCATED' : 'NO_PIXEL_DATA', file, cause);
+      if (!parsed.parseError) throw new DicomError('NO_PIXEL_DATA', file, 'no pixel data (7FE0,0010) in this file');
+      if (looksTruncated(parsed.parseError)) {
+        throw new DicomError('TRUNCATED', file, `file ends before the pixel data (${parsed.parseError})`);
+      }
+      throw new DicomError('MALFORMED', file, `dataset is corrupt before the pixel data (${parsed.parseError})`);
     }
     if (rows <= 0 || columns <= 0) {
       throw new DicomError('MALFORMED', file, `image has no usable size (Rows ${rows}, Columns ${columns})`);

@@ -103,7 +103,7 @@ function messageOf(err: unknown): string {
 
 /** True for dicom-parser messages that mean "the bytes ran out". */
 export function looksTruncated(message: string): boolean {
-  return /past end|overread|overrun|end of buffer|beyond|greater than or equal to|eof/i.test(message);
+  return /past end|overread|overrun|end of buffer|beyond|greater than or equal to|eof|maxP ?osition|not found at offset/i.test(message);
 }
 
 interface MetaHeader {

@@ -99,6 +99,8 @@ export interface DecodeOptions {
   deidKey?: Uint8Array;
   /** Refuse images whose decoded frames would exceed this many bytes in total. Default 1 GiB. */
   maxDecodedBytes?: number;
+  /** DecodePool only: this file's time limit in ms, instead of the pool's. */
+  timeoutMs?: number;
 }
 
 /** De-identified metadata (PS3.15 Annex E basic profile), safe to store in the catalog. */

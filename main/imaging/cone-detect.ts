@@ -14,8 +14,8 @@
  */
 import type { UltrasoundRegion } from '../dicom/types';
 import { rasterizeCone, maskIoU, type ConeGeometry, type SectorGeometry } from './cone';
-import { boxDensity, erode, dilate, fillHoles, largestComponent } from './morphology';
-import { toLuma8, type Raster } from './raster';
+import { boxDensity, erode, dilate, fillHoles, largestComponent, sizeableComponents } from './morphology';
+import { resizeArea8, toLuma8, type Raster } from './raster';
 
 export type ConeMethod = 'ultrasound-regions' | 'image' | 'cine-variance' | 'full-image';
 
@@ -39,14 +39,67 @@ interface Box {
   y1: number;
 }
 
+/** Development aid: receives the intermediate masks of each detection. */
+export let debugHook: ((stages: { evidence: Uint8Array; support: Uint8Array; width: number; height: number }) => void) | null = null;
+export function setConeDebugHook(hook: typeof debugHook): void {
+  debugHook = hook;
+}
+
+/** Longest side of the copy the analysis runs on: detail beyond it changes the fit by well under a pixel. */
+const ANALYSIS_SIDE = 400;
+
 /** Detect the cone of an image or cine loop (all frames share one field of view). */
 export function detectCone(frames: readonly Raster[], options: DetectConeOptions = {}): ConeDetection {
   if (frames.length === 0) throw new Error('detectCone needs at least one frame');
-  const { width, height } = frames[0]!;
-  const sampled = sampleFrames(frames, options.maxFrames ?? 16).filter((f) => f.width === width && f.height === height);
-  const lumas = sampled.map(toLuma8);
-  const region = usableRegion(options.regions ?? [], width, height);
+  const { width: fullWidth, height: fullHeight } = frames[0]!;
+  const sampled = sampleFrames(frames, options.maxFrames ?? 16).filter((f) => f.width === fullWidth && f.height === fullHeight);
+  const lumas: Uint8Array[] = [];
+  let width = fullWidth;
+  let height = fullHeight;
+  for (const f of sampled) {
+    const small = resizeArea8(toLuma8(f), fullWidth, fullHeight, 1, ANALYSIS_SIDE);
+    lumas.push(small.data);
+    width = small.width;
+    height = small.height;
+  }
+  const kx = fullWidth / width;
+  const ky = fullHeight / height;
+  const fullRegion = usableRegion(options.regions ?? [], fullWidth, fullHeight);
+  const region = fullRegion
+    ? {
+        x0: Math.floor(fullRegion.x0 / kx),
+        y0: Math.floor(fullRegion.y0 / ky),
+        x1: Math.min(width - 1, Math.ceil((fullRegion.x1 + 1) / kx) - 1),
+        y1: Math.min(height - 1, Math.ceil((fullRegion.y1 + 1) / ky) - 1),
+      }
+    : null;
+  const result = analyse(lumas, width, height, region);
+  return { ...result, geometry: toFullResolution(result.geometry, kx, ky, fullWidth, fullHeight) };
+}
 
+/** Map a geometry found on the analysis copy back to the image's pixel grid. */
+function toFullResolution(g: ConeGeometry, kx: number, ky: number, fullWidth: number, fullHeight: number): ConeGeometry {
+  if (kx === 1 && ky === 1) return g;
+  if (g.shape === 'rectangle') {
+    return {
+      shape: 'rectangle',
+      x0: Math.max(0, Math.round(g.x0 * kx)),
+      y0: Math.max(0, Math.round(g.y0 * ky)),
+      x1: Math.min(fullWidth - 1, Math.round((g.x1 + 1) * kx) - 1),
+      y1: Math.min(fullHeight - 1, Math.round((g.y1 + 1) * ky) - 1),
+    };
+  }
+  const k = (kx + ky) / 2;
+  return {
+    ...g,
+    apexX: (g.apexX + 0.5) * kx - 0.5,
+    apexY: (g.apexY + 0.5) * ky - 0.5,
+    innerRadius: g.innerRadius * k,
+    outerRadius: g.outerRadius * k,
+  };
+}
+
+function analyse(lumas: Uint8Array[], width: number, height: number, region: Box | null): ConeDetection {
   const n = width * height;
   const mean = new Float32Array(n);
   for (const l of lumas) for (let p = 0; p < n; p++) mean[p]! += l[p]!;
@@ -59,7 +112,8 @@ export function detectCone(frames: readonly Raster[], options: DetectConeOptions
     moving = new Uint8Array(n);
     let count = 0;
     for (let p = 0; p < n; p++) {
-      if (variance[p]! / lumas.length > 1) {
+      // Only overlays are perfectly still: speckle, even dim and far from moving structures, flickers.
+      if (variance[p]! / lumas.length > 0.5) {
         moving[p] = 1;
         count++;
       }
@@ -68,15 +122,19 @@ export function detectCone(frames: readonly Raster[], options: DetectConeOptions
     if (count < 0.02 * n) moving = null;
   }
 
-  const threshold = backgroundThreshold(mean, width, height);
+  const threshold = backgroundThreshold(mean);
+  const textured = localTexture(lumas[0]!, width, height);
   const evidence = new Uint8Array(n);
-  for (let p = 0; p < n; p++) evidence[p] = mean[p]! > threshold && (!moving || moving[p]) ? 1 : 0;
+  // In a loop, flicker alone marks the scan area (even its darkest tissue); in a still image, texture above
+  // the background level does.
+  for (let p = 0; p < n; p++) evidence[p] = moving ? moving[p]! : mean[p]! > threshold && textured[p]! ? 1 : 0;
   if (region) clipToBox(evidence, width, height, region);
 
-  const support = scanSupport(evidence, width, height);
+  const support = scanSupport(evidence, width, height, moving !== null);
+  debugHook?.({ evidence, support, width, height });
   const supportArea = count1(support);
   const method: ConeMethod = region ? 'ultrasound-regions' : moving ? 'cine-variance' : 'image';
-  if (supportArea < 0.03 * n) {
+  if (supportArea < 0.01 * n) {
     const g: ConeGeometry = region
       ? { shape: 'rectangle', ...region }
       : { shape: 'rectangle', x0: 0, y0: 0, x1: width - 1, y1: height - 1 };
@@ -96,6 +154,47 @@ function sampleFrames(frames: readonly Raster[], max: number): Raster[] {
   return out;
 }
 
+/**
+ * Pixels whose 5x5 neighbourhood varies: speckle does, flat fills (header bars, legends, grey-scale bars)
+ * do not.
+ */
+function localTexture(luma: Uint8Array, width: number, height: number): Uint8Array {
+  // Separable 5x5 min and max: rows first, then columns.
+  const rowMin = new Uint8Array(luma.length);
+  const rowMax = new Uint8Array(luma.length);
+  for (let y = 0; y < height; y++) {
+    const row = y * width;
+    for (let x = 0; x < width; x++) {
+      let lo = 255;
+      let hi = 0;
+      const xb = Math.min(width - 1, x + 2);
+      for (let xx = Math.max(0, x - 2); xx <= xb; xx++) {
+        const v = luma[row + xx]!;
+        if (v < lo) lo = v;
+        if (v > hi) hi = v;
+      }
+      rowMin[row + x] = lo;
+      rowMax[row + x] = hi;
+    }
+  }
+  const out = new Uint8Array(luma.length);
+  for (let y = 0; y < height; y++) {
+    const ya = Math.max(0, y - 2);
+    const yb = Math.min(height - 1, y + 2);
+    for (let x = 0; x < width; x++) {
+      let lo = 255;
+      let hi = 0;
+      for (let yy = ya; yy <= yb; yy++) {
+        const i = yy * width + x;
+        if (rowMin[i]! < lo) lo = rowMin[i]!;
+        if (rowMax[i]! > hi) hi = rowMax[i]!;
+      }
+      out[y * width + x] = hi - lo > 3 ? 1 : 0;
+    }
+  }
+  return out;
+}
+
 function count1(mask: Uint8Array): number {
   let n = 0;
   for (let i = 0; i < mask.length; i++) n += mask[i]!;
@@ -103,35 +202,39 @@ function count1(mask: Uint8Array): number {
 }
 
 /**
- * Grey level separating the scan from the background: a little above the darkest common level of the
- * image border (black on most systems, dark grey on some), capped so dim tissue still counts.
+ * Grey level separating the scan from the background: a little above the image's darkest common level
+ * (black on most systems, dark grey on some). Kept low on purpose: deep, attenuated tissue is dim but
+ * textured, and texture (not brightness) is what tells it from the background.
  */
-function backgroundThreshold(luma: Float32Array, width: number, height: number): number {
-  const ring = Math.max(1, Math.round(Math.min(width, height) * 0.02));
-  const values: number[] = [];
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      if (y >= ring && y < height - ring && x >= ring && x < width - ring) continue;
-      values.push(luma[y * width + x]!);
-    }
+function backgroundThreshold(luma: Float32Array): number {
+  const histogram = new Uint32Array(256);
+  for (let p = 0; p < luma.length; p++) histogram[Math.min(255, Math.round(luma[p]!))]!++;
+  let dark = 0;
+  for (let seen = 0; dark < 255; dark++) {
+    seen += histogram[dark]!;
+    if (seen >= 0.02 * luma.length) break;
   }
-  values.sort((a, b) => a - b);
-  const dark = values[Math.floor(values.length * 0.2)] ?? 0;
-  return Math.min(40, Math.max(10, dark + 10));
+  return Math.min(20, Math.max(4, dark + 4));
 }
 
-/** The scan area's support: dense evidence, thin bridges to overlays cut, largest blob, holes filled. */
-function scanSupport(evidence: Uint8Array, width: number, height: number): Uint8Array {
+/**
+ * The scan area's support: dense evidence, thin bridges to overlays cut, holes filled. A still image keeps
+ * its largest blob only (text blocks can be dense too); a loop keeps every sizeable moving blob, since a
+ * dark band can split one scan area into pieces (the near field and the deep heart of an echo).
+ */
+function scanSupport(evidence: Uint8Array, width: number, height: number, severalBlobs: boolean): Uint8Array {
   const side = Math.min(width, height);
   const radius = Math.max(2, Math.round(side / 64));
   const density = boxDensity(evidence, width, height, radius);
   const dense = new Uint8Array(evidence.length);
   for (let p = 0; p < dense.length; p++) dense[p] = density[p]! > 0.4 ? 1 : 0;
   const cut = Math.max(1, Math.round(side / 80));
-  const core = largestComponent(erode(dense, width, height, cut), width, height);
+  const eroded = erode(dense, width, height, cut);
+  const core = severalBlobs ? sizeableComponents(eroded, width, height, 0.03) : largestComponent(eroded, width, height);
   const grown = dilate(core, width, height, cut);
   for (let p = 0; p < grown.length; p++) grown[p] = grown[p]! & dense[p]!;
-  return fillHoles(largestComponent(grown, width, height), width, height);
+  const kept = severalBlobs ? sizeableComponents(grown, width, height, 0.03) : largestComponent(grown, width, height);
+  return fillHoles(kept, width, height);
 }
 
 interface Line {
@@ -191,49 +294,145 @@ function fitGeometry(support: Uint8Array, width: number, height: number): ConeGe
     }
   }
   const h = ymax - ymin + 1;
+  // Images cropped to a rectangular scan area (BUSI): the support reaches three or four borders and covers
+  // most of the image; its dim or dark parts (attenuation, shadows, cysts) are still scan area.
+  let xmin = width;
+  let xmax = -1;
+  let area = 0;
+  for (let y = ymin; y <= ymax; y++) {
+    if (left[y]! < 0) continue;
+    xmin = Math.min(xmin, left[y]!);
+    xmax = Math.max(xmax, right[y]!);
+  }
+  for (let p = 0; p < support.length; p++) area += support[p]!;
+  const snapX = Math.max(2, Math.round(width * 0.015));
+  const snapY = Math.max(2, Math.round(height * 0.015));
+  const touching = Number(xmin <= snapX) + Number(ymin <= snapY) + Number(xmax >= width - 1 - snapX) + Number(ymax >= height - 1 - snapY);
+  const cropped = touching >= 3 && area >= 0.5 * width * height;
+
   const widths: number[] = [];
   for (let y = ymin; y <= ymax; y++) if (left[y]! >= 0) widths.push(right[y]! - left[y]! + 1);
   const sortedWidths = [...widths].sort((p, q) => p - q);
   const widest = sortedWidths[Math.floor(sortedWidths.length * 0.95)] ?? width;
+  const rectangle = fitRectangle(support, width, height);
 
-  // Edge samples from the rows between the top and the start of the bottom arc, not touching the border.
+  // Side edges from the convex hull of the support: dark tissue along an edge leaves notches in the
+  // support, not in its hull. Rows between the top and the start of the bottom arc, off the border.
+  const hull = hullRowExtents(left, right, ymin, ymax);
   const ly: number[] = [];
   const lx: number[] = [];
   const ry: number[] = [];
   const rx: number[] = [];
   for (let y = Math.round(ymin + 0.08 * h); y <= Math.round(ymin + 0.6 * h); y++) {
-    if (left[y]! < 0) continue;
-    if (right[y]! - left[y]! + 1 < 0.1 * widest) continue;
-    if (left[y]! > 0) {
+    const hl = hull.left[y - ymin]!;
+    const hr = hull.right[y - ymin]!;
+    if (hr - hl + 1 < 0.1 * widest) continue;
+    if (hl > 0.5) {
       ly.push(y);
-      lx.push(left[y]!);
+      lx.push(hl);
     }
-    if (right[y]! < width - 1) {
+    if (hr < width - 1.5) {
       ry.push(y);
-      rx.push(right[y]!);
+      rx.push(hr);
     }
   }
   const lineL = robustLine(ly, lx);
   const lineR = robustLine(ry, rx);
   const slant = 0.06;
-  const isSector = lineL && lineR && lineL.b < -slant && lineR.b > slant && lineR.b - lineL.b > 0.15;
-  if (isSector) {
-    const sector = fitSector(support, width, height, lineL, lineR);
-    if (sector) return sector;
+  const sector = lineL && lineR && lineL.b < -slant && lineR.b > slant && lineR.b - lineL.b > 0.25 ? fitSector(support, width, height, lineL, lineR) : null;
+
+  // The candidate that agrees best with the support wins; rectangles get a small head start, since a
+  // linear probe's rectangle can look slanted when overlays touch its sides.
+  const candidates: { g: ConeGeometry; bonus: number }[] = [{ g: rectangle, bonus: 0.02 }];
+  if (cropped) candidates.push({ g: { shape: 'rectangle', x0: 0, y0: 0, x1: width - 1, y1: height - 1 }, bonus: 0.02 });
+  if (sector) candidates.push({ g: sector, bonus: 0 });
+  let best = candidates[0]!.g;
+  let bestScore = -Infinity;
+  for (const c of candidates) {
+    const score = maskIoU(rasterizeCone(c.g, width, height), support) + c.bonus;
+    if (score > bestScore) {
+      bestScore = score;
+      best = c.g;
+    }
   }
-  return fitRectangle(left, right, ymin, ymax, width, height, widest);
+  return best;
 }
 
-function fitRectangle(left: Int32Array, right: Int32Array, ymin: number, ymax: number, width: number, height: number, widest: number): ConeGeometry {
-  const rows: number[] = [];
-  for (let y = ymin; y <= ymax; y++) if (left[y]! >= 0 && right[y]! - left[y]! + 1 >= 0.5 * widest) rows.push(y);
-  const lefts = rows.map((y) => left[y]!).sort((p, q) => p - q);
-  const rights = rows.map((y) => right[y]!).sort((p, q) => p - q);
-  const median = (a: number[]): number => a[Math.floor(a.length / 2)] ?? 0;
-  let x0 = median(lefts);
-  let x1 = median(rights);
-  let y0 = rows[0] ?? 0;
-  let y1 = rows.at(-1) ?? height - 1;
+/** Left and right x of the convex hull of the support, per row from ymin to ymax (fractional). */
+function hullRowExtents(left: Int32Array, right: Int32Array, ymin: number, ymax: number): { left: Float64Array; right: Float64Array } {
+  const points: [number, number][] = [];
+  for (let y = ymin; y <= ymax; y++) {
+    if (left[y]! < 0) continue;
+    points.push([left[y]!, y], [right[y]!, y]);
+  }
+  const hull = convexHull(points);
+  const rows = ymax - ymin + 1;
+  const outL = new Float64Array(rows).fill(Infinity);
+  const outR = new Float64Array(rows).fill(-Infinity);
+  for (let i = 0; i < hull.length; i++) {
+    const [x0, y0] = hull[i]!;
+    const [x1, y1] = hull[(i + 1) % hull.length]!;
+    const ya = Math.ceil(Math.min(y0, y1));
+    const yb = Math.floor(Math.max(y0, y1));
+    for (let y = ya; y <= yb; y++) {
+      const x = y1 === y0 ? Math.min(x0, x1) : x0 + ((x1 - x0) * (y - y0)) / (y1 - y0);
+      const xMax = y1 === y0 ? Math.max(x0, x1) : x;
+      if (x < outL[y - ymin]!) outL[y - ymin] = x;
+      if (xMax > outR[y - ymin]!) outR[y - ymin] = xMax;
+    }
+  }
+  return { left: outL, right: outR };
+}
+
+/** Andrew's monotone chain; points as [x, y]. */
+function convexHull(points: [number, number][]): [number, number][] {
+  const pts = [...points].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  if (pts.length < 3) return pts;
+  const cross = (o: [number, number], a: [number, number], b: [number, number]): number => (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]);
+  const lower: [number, number][] = [];
+  for (const p of pts) {
+    while (lower.length >= 2 && cross(lower[lower.length - 2]!, lower[lower.length - 1]!, p) <= 0) lower.pop();
+    lower.push(p);
+  }
+  const upper: [number, number][] = [];
+  for (let i = pts.length - 1; i >= 0; i--) {
+    const p = pts[i]!;
+    while (upper.length >= 2 && cross(upper[upper.length - 2]!, upper[upper.length - 1]!, p) <= 0) upper.pop();
+    upper.push(p);
+  }
+  lower.pop();
+  upper.pop();
+  return lower.concat(upper);
+}
+
+/**
+ * The rectangle of rows and columns mostly covered by the support: overlays stuck to its corners (text
+ * blocks, colour bars) cover a few rows or columns only partly.
+ */
+function fitRectangle(support: Uint8Array, width: number, height: number): ConeGeometry {
+  const rowCount = new Int32Array(height);
+  const colCount = new Int32Array(width);
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      if (!support[y * width + x]) continue;
+      rowCount[y]!++;
+      colCount[x]!++;
+    }
+  }
+  const occupied = (counts: Int32Array): [number, number] => {
+    const sorted = [...counts].sort((p, q) => p - q);
+    const full = sorted[Math.floor(sorted.length * 0.95)] ?? 0;
+    let first = -1;
+    let last = -1;
+    for (let i = 0; i < counts.length; i++) {
+      if (counts[i]! < 0.6 * full) continue;
+      if (first < 0) first = i;
+      last = i;
+    }
+    return [Math.max(0, first), Math.max(0, last)];
+  };
+  let [y0, y1] = occupied(rowCount);
+  let [x0, x1] = occupied(colCount);
   // Images already cropped to the scan area (BUSI): edges within a whisker of the border are the border.
   const snapX = Math.max(2, Math.round(width * 0.015));
   const snapY = Math.max(2, Math.round(height * 0.015));
@@ -241,6 +440,10 @@ function fitRectangle(left: Int32Array, right: Int32Array, ymin: number, ymax: n
   if (y0 <= snapY) y0 = 0;
   if (x1 >= width - 1 - snapX) x1 = width - 1;
   if (y1 >= height - 1 - snapY) y1 = height - 1;
+  // Touching three borders means the image was cropped to the scan area: a dim band along the fourth
+  // border is deep, attenuated tissue, not background.
+  const borders = Number(x0 === 0) + Number(y0 === 0) + Number(x1 === width - 1) + Number(y1 === height - 1);
+  if (borders >= 3) return { shape: 'rectangle', x0: 0, y0: 0, x1: width - 1, y1: height - 1 };
   return { shape: 'rectangle', x0, y0, x1, y1 };
 }
 
@@ -284,7 +487,8 @@ function fitSector(support: Uint8Array, width: number, height: number, lineL: Li
   }
   if (inner.length < bins * 0.4) return null;
   const median = (a: number[]): number => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)]!;
-  const innerRadius = Math.max(0, median(inner));
+  // The near field is often dark: the fan starts nearer the apex than most of its first echoes.
+  const innerRadius = Math.max(0, [...inner].sort((p, q) => p - q)[Math.floor(inner.length * 0.1)]!);
   const outerRadius = outer.length >= clippedOuter.length ? median(outer) : Math.max(...clippedOuter, ...outer);
   if (!(outerRadius > innerRadius)) return null;
   return { shape: 'sector', apexX, apexY, innerRadius, outerRadius, startAngle, endAngle };
@@ -299,8 +503,11 @@ function usableRegion(regions: UltrasoundRegion[], width: number, height: number
   for (const r of regions) {
     if (r.spatialFormat !== 1 || (r.dataType !== 1 && r.dataType !== 2)) continue;
     if (!(r.x1 > r.x0 && r.y1 > r.y0)) continue;
-    if (r.x0 < 0 || r.y0 < 0 || r.x1 > width || r.y1 > height) continue;
+    if (r.x0 < 0 || r.y0 < 0 || r.x0 >= width || r.y0 >= height) continue;
     const b = { x0: r.x0, y0: r.y0, x1: Math.min(width - 1, r.x1), y1: Math.min(height - 1, r.y1) };
+    // Mostly outside the image: the image was resized after acquisition and the region is stale.
+    const inside = (b.x1 - b.x0 + 1) * (b.y1 - b.y0 + 1);
+    if (inside < 0.5 * (r.x1 - r.x0 + 1) * (r.y1 - r.y0 + 1)) continue;
     box = box ? { x0: Math.min(box.x0, b.x0), y0: Math.min(box.y0, b.y0), x1: Math.max(box.x1, b.x1), y1: Math.max(box.y1, b.y1) } : b;
   }
   // A region covering (nearly) the whole image says nothing: keep it only when it excludes something.

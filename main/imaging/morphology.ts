@@ -130,3 +130,13 @@ export function fillHoles(mask: Uint8Array, width: number, height: number): Uint
   for (let i = 0; i < out.length; i++) out[i] = outside[i] ? 0 : 1;
   return out;
 }
+
+/** Every 4-connected component at least `fraction` of the largest one's size. */
+export function sizeableComponents(mask: Uint8Array, width: number, height: number, fraction: number): Uint8Array {
+  const { labels, sizes } = connectedComponents(mask, width, height);
+  const largest = Math.max(0, ...sizes.slice(1));
+  const keep = sizes.map((s, l) => l > 0 && s >= fraction * largest && s > 0);
+  const out = new Uint8Array(mask.length);
+  for (let i = 0; i < out.length; i++) out[i] = keep[labels[i]!] ? 1 : 0;
+  return out;
+}

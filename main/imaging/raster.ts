@@ -80,12 +80,12 @@ export function toLuma8(r: Raster): Uint8Array {
   return out;
 }
 
-/** Approximate [lowQ, highQ] quantiles from a sample of at most 65 536 values. */
+/** Approximate [lowQ, highQ] quantiles from an evenly spaced sample of at most 65 536 values. */
 export function percentileRange(values: ArrayLike<number>, lowQ: number, highQ: number): [number, number] {
   const step = Math.max(1, Math.floor(values.length / 65_536));
-  const sample: number[] = [];
-  for (let i = 0; i < values.length; i += step) sample.push(values[i]!);
-  sample.sort((a, b) => a - b);
+  const sample = new Float64Array(Math.ceil(values.length / step));
+  for (let i = 0, j = 0; i < values.length; i += step, j++) sample[j] = values[i]!;
+  sample.sort();
   if (sample.length === 0) return [0, 0];
   const at = (q: number): number => sample[Math.min(sample.length - 1, Math.max(0, Math.round(q * (sample.length - 1))))]!;
   return [at(lowQ), at(highQ)];

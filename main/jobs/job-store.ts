@@ -69,6 +69,10 @@ export class JobStore {
     this.db.prepare(`UPDATE jobs SET state = 'running', pid = ?, started_at = ? WHERE id = ?`).run(pid, new Date().toISOString(), id);
   }
 
+  setPid(id: string, pid: number): void {
+    this.db.prepare(`UPDATE jobs SET pid = ? WHERE id = ?`).run(pid, id);
+  }
+
   saveProgress(id: string, progress: JobProgress): void {
     this.db.prepare(`UPDATE jobs SET progress = ? WHERE id = ?`).run(JSON.stringify(progress), id);
   }

@@ -1,4 +1,6 @@
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
 import type { JobProgress, JobRecord, JobState } from '../api/contract';
 import { TERMINAL_JOB_STATES } from '../api/contract';
 import type { EventBus } from '../app/event-bus';
@@ -187,6 +189,8 @@ export class JobRunner {
   private onMessage(job: LiveJob, message: FromWorker): void {
     switch (message.type) {
       case 'ready':
+        // Electron's utilityProcess has no pid until it has started: record it now.
+        if (this.store.get(job.id)?.pid == null) this.store.setPid(job.id, message.pid);
         break;
       case 'progress': {
         this.options.events.emit('job.progress', { id: job.id, kind: job.kind, progress: message.progress });
@@ -223,7 +227,9 @@ export class JobRunner {
       this.end(job, job.outcome.state, job.outcome);
       return;
     }
-    this.end(job, 'crashed', { error: explainCrash(code, signal, job.process?.stderrTail() ?? '') });
+    const stderr = job.process?.stderrTail() ?? '';
+    if (stderr) this.appendJobLog(job.id, `--- last output of the job process ---\n${stderr}\n`);
+    this.end(job, 'crashed', { error: explainCrash(code, signal, stderr) });
   }
 
   private end(job: LiveJob, state: JobState, outcome: { result?: unknown; error?: { code: string; message: string } }): void {
@@ -239,7 +245,23 @@ export class JobRunner {
   }
 
   private log(jobId: string | null, level: LogLevel, message: string): void {
-    this.options.events.emit('log.line', { jobId, level, message, time: new Date().toISOString() });
+    const time = new Date().toISOString();
+    this.options.events.emit('log.line', { jobId, level, message, time });
+    if (jobId) this.appendJobLog(jobId, `${time} ${level.toUpperCase()} ${message}\n`);
+  }
+
+  /** Each job keeps a plain-text log under <dataDir>/logs/jobs (job code never logs patient data). */
+  jobLogPath(jobId: string): string {
+    return path.join(this.options.dataDir, 'logs', 'jobs', `${jobId}.log`);
+  }
+
+  private appendJobLog(jobId: string, text: string): void {
+    try {
+      fs.mkdirSync(path.dirname(this.jobLogPath(jobId)), { recursive: true });
+      fs.appendFileSync(this.jobLogPath(jobId), text);
+    } catch {
+      /* a full disk must not take the job runner down */
+    }
   }
 }
 

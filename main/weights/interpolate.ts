@@ -1,7 +1,10 @@
 /**
- * Position-embedding arithmetic shared by the import (grid-size changes) and the ViT code:
- * PyTorch's bicubic resize and MAE's 2-D sin-cos table.
+ * Position-table arithmetic for imports at another grid size: PyTorch's bicubic resize (as timm resizes
+ * learned tables) and recognising MAE's fixed sin-cos table (main/ml/vit computes it).
  */
+import { sincosPosEmbed2d } from '../ml/vit/pos-embed';
+
+export { sincosPosEmbed2d };
 
 const CUBIC_A = -0.75; // PyTorch's (and OpenCV's) bicubic kernel coefficient
 
@@ -96,36 +99,10 @@ export function resizeRelPosBiasTable(table: Float32Array, heads: number, oldGri
   return out;
 }
 
-/**
- * MAE's `get_2d_sincos_pos_embed(embed_dim, grid_size, cls_token)`: float64 arithmetic as NumPy does it,
- * first half of the channels encodes the column (MAE's meshgrid puts w first), second half the row,
- * each as [sin(pos*omega), cos(pos*omega)] with omega = 1/10000^(k/(D/4)). The CLS row is zeros.
- */
-export function sincosPosEmbed2d(embedDim: number, gridH: number, gridW: number, clsToken = true): Float32Array {
-  if (embedDim % 4 !== 0) throw new Error('sin-cos position embedding needs a dimension divisible by 4');
-  const quarter = embedDim / 4;
-  const omega = new Float64Array(quarter);
-  for (let k = 0; k < quarter; k++) omega[k] = 1 / 10000 ** (k / quarter);
-  const prefix = clsToken ? 1 : 0;
-  const out = new Float32Array((prefix + gridH * gridW) * embedDim);
-  for (let r = 0; r < gridH; r++) {
-    for (let c = 0; c < gridW; c++) {
-      const base = (prefix + r * gridW + c) * embedDim;
-      for (let k = 0; k < quarter; k++) {
-        out[base + k] = Math.sin(c * omega[k]!);
-        out[base + quarter + k] = Math.cos(c * omega[k]!);
-        out[base + 2 * quarter + k] = Math.sin(r * omega[k]!);
-        out[base + 3 * quarter + k] = Math.cos(r * omega[k]!);
-      }
-    }
-  }
-  return out;
-}
-
 /** True when `posEmbed` is MAE's fixed sin-cos table for this grid (so it is regenerated, not resized). */
-export function isSincosPosEmbed(posEmbed: Float32Array, embedDim: number, gridH: number, gridW: number, tolerance = 1e-4): boolean {
-  if (embedDim % 4 !== 0 || posEmbed.length !== (1 + gridH * gridW) * embedDim) return false;
-  const expected = sincosPosEmbed2d(embedDim, gridH, gridW, true);
+export function isSincosPosEmbed(posEmbed: Float32Array, embedDim: number, grid: number, tolerance = 1e-4): boolean {
+  if (embedDim % 4 !== 0 || posEmbed.length !== (1 + grid * grid) * embedDim) return false;
+  const expected = sincosPosEmbed2d(embedDim, grid, true);
   for (let i = 0; i < expected.length; i++) if (Math.abs(expected[i]! - posEmbed[i]!) > tolerance) return false;
   return true;
 }

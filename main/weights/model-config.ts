@@ -3,7 +3,7 @@
  * checkpoints kept for continued pretraining, the MAE decoder. Stored as JSON in the catalog (`models.config`),
  * next to the weights (`config.json`) and in the safetensors metadata (`config`).
  */
-import { z } from 'zod';
+import { ModelConfigSchema } from '../api/contract/weights';
 import { gridSize, numPatches, relPosTableRows, validateVitConfig, type VitConfig } from '../ml/vit/config';
 
 export interface MaeDecoderConfig {
@@ -29,36 +29,7 @@ export interface ModelConfig {
   relPosBias?: 'shared' | 'per-block';
 }
 
-export const VitConfigSchema = z.object({
-  layout: z.enum(['timm', 'beit']),
-  embedDim: z.number().int().positive(),
-  depth: z.number().int().positive(),
-  numHeads: z.number().int().positive(),
-  patchSize: z.number().int().positive(),
-  imgSize: z.number().int().positive(),
-  mlpRatio: z.number().positive(),
-  dropPathRate: z.number().min(0).max(1),
-  lnEps: z.number().positive(),
-  posEmbed: z.enum(['sincos', 'learned']),
-  layerScaleInit: z.number(),
-  pooling: z.enum(['cls', 'mean']),
-  maskToken: z.boolean(),
-});
-
-export const ModelConfigSchema = z.object({
-  vit: VitConfigSchema,
-  decoder: z
-    .object({
-      embedDim: z.number().int().positive(),
-      depth: z.number().int().positive(),
-      numHeads: z.number().int().positive(),
-      mlpRatio: z.number().positive(),
-      posEmbed: z.enum(['sincos', 'learned']),
-      outChans: z.number().int().positive(),
-    })
-    .optional(),
-  relPosBias: z.enum(['shared', 'per-block']).optional(),
-});
+export { ModelConfigSchema };
 
 export function parseModelConfig(value: unknown): ModelConfig {
   const parsed = ModelConfigSchema.safeParse(value);

@@ -193,7 +193,6 @@ export interface UnpickleOptions {
   maxObjects?: number;
 }
 
-const MARK = Symbol('mark');
 
 /** Read one pickle from `data`. Throws UnsafePickleError for any global outside the allowlist. */
 export function unpickle(data: Uint8Array, options: UnpickleOptions = {}): PyValue {

@@ -37,14 +37,45 @@ export function parseSafetensors(buffer: Uint8Array, source = 'safetensors'): Sa
   if (headerLength > MAX_HEADER_BYTES || 8 + headerLength > buffer.byteLength) {
     throw new SafetensorsError(source, `header length ${headerLength} exceeds the file`);
   }
+  const dataStart = 8 + headerLength;
+  const { entries, metadata } = parseHeader(new TextDecoder().decode(buffer.subarray(8, dataStart)), source, dataStart, buffer.byteLength);
+  const tensors = new Map<string, NamedTensor>();
+  for (const [name, e] of entries) tensors.set(name, { dtype: e.dtype, shape: e.shape, bytes: buffer.subarray(e.begin, e.end) });
+  return { tensors, metadata };
+}
+
+export function readSafetensors(file: string): SafetensorsFile {
+  return parseSafetensors(new Uint8Array(fs.readFileSync(file)), file);
+}
+
+export interface SafetensorsEntry {
+  dtype: SafetensorsDtype;
+  shape: number[];
+  /** Byte range in the file (absolute offsets). */
+  begin: number;
+  end: number;
+}
+
+/** A safetensors file opened for reading tensor by tensor (large checkpoints never sit in memory twice). */
+export interface SafetensorsReader {
+  entries: Map<string, SafetensorsEntry>;
+  metadata: Record<string, string>;
+  /** Total file size in bytes. */
+  size: number;
+  readBytes(name: string): Uint8Array;
+  read(name: string): NamedTensor;
+  close(): void;
+}
+
+function parseHeader(json: string, source: string, dataStart: number, fileSize: number): { entries: Map<string, SafetensorsEntry>; metadata: Record<string, string> } {
   let header: Record<string, unknown>;
   try {
-    header = JSON.parse(new TextDecoder().decode(buffer.subarray(8, 8 + headerLength))) as Record<string, unknown>;
+    header = JSON.parse(json) as Record<string, unknown>;
   } catch {
     throw new SafetensorsError(source, 'header is not JSON');
   }
-  const dataStart = 8 + headerLength;
-  const tensors = new Map<string, NamedTensor>();
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new SafetensorsError(source, 'header is not a JSON object');
+  const entries = new Map<string, SafetensorsEntry>();
   let metadata: Record<string, string> = {};
   for (const [name, entry] of Object.entries(header)) {
     if (name === '__metadata__') {
@@ -52,21 +83,55 @@ export function parseSafetensors(buffer: Uint8Array, source = 'safetensors'): Sa
       continue;
     }
     const { dtype, shape, data_offsets: offsets } = (entry ?? {}) as { dtype?: SafetensorsDtype; shape?: number[]; data_offsets?: [number, number] };
-    if (!dtype || !(dtype in DTYPE_BYTES) || !Array.isArray(shape) || !Array.isArray(offsets)) {
+    if (!dtype || !(dtype in DTYPE_BYTES) || !Array.isArray(shape) || !Array.isArray(offsets) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
       throw new SafetensorsError(source, `tensor "${name}" has a malformed entry`);
     }
     const [begin, end] = offsets;
     const expected = shape.reduce((a, b) => a * b, 1) * DTYPE_BYTES[dtype];
-    if (end - begin !== expected || dataStart + end > buffer.byteLength || begin < 0) {
+    if (!Number.isInteger(begin) || !Number.isInteger(end) || begin < 0 || end - begin !== expected || dataStart + end > fileSize) {
       throw new SafetensorsError(source, `tensor "${name}" data range does not match its shape`);
     }
-    tensors.set(name, { dtype, shape, bytes: buffer.subarray(dataStart + begin, dataStart + end) });
+    entries.set(name, { dtype, shape, begin: dataStart + begin, end: dataStart + end });
   }
-  return { tensors, metadata };
+  return { entries, metadata };
 }
 
-export function readSafetensors(file: string): SafetensorsFile {
-  return parseSafetensors(new Uint8Array(fs.readFileSync(file)), file);
+/** Read the header only (names, dtypes, shapes, metadata): cheap even for multi-gigabyte files. */
+export function openSafetensors(file: string): SafetensorsReader {
+  const fd = fs.openSync(file, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    const readAt = (length: number, position: number): Uint8Array => {
+      const out = new Uint8Array(length);
+      let done = 0;
+      while (done < length) {
+        const n = fs.readSync(fd, out, done, length - done, position + done);
+        if (n === 0) throw new SafetensorsError(file, 'truncated');
+        done += n;
+      }
+      return out;
+    };
+    if (size < 8) throw new SafetensorsError(file, 'shorter than its 8-byte header length');
+    const headerLength = Number(new DataView(readAt(8, 0).buffer).getBigUint64(0, true));
+    if (headerLength > MAX_HEADER_BYTES || 8 + headerLength > size) throw new SafetensorsError(file, `header length ${headerLength} exceeds the file`);
+    const { entries, metadata } = parseHeader(new TextDecoder().decode(readAt(headerLength, 8)), file, 8 + headerLength, size);
+    const readBytes = (name: string): Uint8Array => {
+      const e = entries.get(name);
+      if (!e) throw new Error(`no tensor "${name}"`);
+      return readAt(e.end - e.begin, e.begin);
+    };
+    return {
+      entries,
+      metadata,
+      size,
+      readBytes,
+      read: (name) => ({ dtype: entries.get(name)!.dtype, shape: entries.get(name)!.shape, bytes: readBytes(name) }),
+      close: () => fs.closeSync(fd),
+    };
+  } catch (err) {
+    fs.closeSync(fd);
+    throw err;
+  }
 }
 
 function bf16ToF32(bits: number): number {

@@ -9,7 +9,6 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { expect } from 'vitest';
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const sharedRoot = path.resolve(repoRoot, '..', 'shared');
@@ -132,7 +131,3 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   return file;
 }
 
-/** `expect.poll` with UI-friendly defaults (vitest's default is one second). */
-export function poll<T>(read: () => T | Promise<T>, timeout = 20_000): ReturnType<typeof expect.poll<T>> {
-  return expect.poll(read, { timeout, interval: 100 });
-}

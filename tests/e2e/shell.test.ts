@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { Browser } from 'playwright-core';
-import { launchBrowser, openPage, poll, screenshot, serveApp, type ServedApp } from './harness';
+import { launchBrowser, openPage, screenshot, serveApp, type ServedApp } from './harness';
+import { poll } from './poll';
 
 let server: ServedApp;
 let browser: Browser;

@@ -6,10 +6,14 @@
 import type { z } from 'zod';
 import { systemCalls } from './system';
 import { jobCalls, jobEvents } from './jobs';
+import { weightsCalls } from './weights';
+import { pretrainCalls } from './pretrain';
 
 export const calls = {
   ...systemCalls,
   ...jobCalls,
+  ...weightsCalls,
+  ...pretrainCalls,
 } as const;
 
 export const events = {
@@ -31,3 +35,5 @@ export const eventNames = Object.keys(events) as EventName[];
 
 export * from './system';
 export * from './jobs';
+export * from './weights';
+export * from './pretrain';

@@ -46,6 +46,11 @@ export const jobCalls = {
   ),
   'jobs.get': defineCall('One job.', z.object({ id: JobId }).strict(), JobRecord),
   'jobs.cancel': defineCall('Ask a job to stop; it is killed if it does not stop in time.', z.object({ id: JobId }).strict(), JobRecord),
+  'jobs.log': defineCall(
+    "The job's log lines (the last `tail` lines).",
+    z.object({ id: JobId, tail: z.number().int().min(1).max(10_000).default(200) }).strict(),
+    z.object({ lines: z.array(z.string()) }),
+  ),
   'jobs.startSelfTest': defineCall(
     'A trivial job that counts steps: checks the job machinery end to end.',
     z.object({ steps: z.number().int().min(1).max(10_000).default(20), stepMs: z.number().int().min(0).max(10_000).default(100), failAt: z.number().int().min(1).optional() }).strict(),

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import type { jobCalls } from '../contract/jobs';
 import type { HandlerSet } from './types';
 import { ApiError } from '../errors';
@@ -14,6 +15,16 @@ export const jobHandlers: HandlerSet<keyof typeof jobCalls> = {
   'jobs.cancel'(input, ctx) {
     if (!ctx.jobs.get(input.id)) throw new ApiError('NOT_FOUND', `no job ${input.id}`);
     return ctx.jobs.cancel(input.id);
+  },
+  'jobs.log'(input, ctx) {
+    if (!ctx.jobs.get(input.id)) throw new ApiError('NOT_FOUND', `no job ${input.id}`);
+    let text = '';
+    try {
+      text = fs.readFileSync(ctx.jobs.jobLogPath(input.id), 'utf8');
+    } catch {
+      /* no log lines yet */
+    }
+    return { lines: text.split('\n').filter(Boolean).slice(-input.tail) };
   },
   'jobs.startSelfTest'(input, ctx) {
     return ctx.jobs.start('selftest', input, `Self-test (${input.steps} steps)`);

@@ -2,6 +2,10 @@ import type { CliCommand } from '../command';
 import { infoCommand } from './info';
 import { jobsCommand } from './jobs';
 import { serveCommand } from './serve';
+import { selftestCommand } from './selftest';
+import { weightsCommand } from './weights';
+import { pretrainCommand } from './pretrain';
+import { datasetCommand } from './dataset-export';
 
 /** Every `usfm` command. Add a line per command. */
-export const commands: CliCommand[] = [infoCommand, jobsCommand, serveCommand];
+export const commands: CliCommand[] = [infoCommand, jobsCommand, serveCommand, selftestCommand, weightsCommand, pretrainCommand, datasetCommand];

@@ -1,5 +1,6 @@
 import { Decoder as JpegLosslessDecoder } from 'jpeg-lossless-decoder-js';
 import type { CodecFamily } from '../transfer-syntax';
+import { labelJpegAsRgb } from './jpeg-colorspace';
 import { decodeRleFrame } from './rle';
 import { codecErrorMessage, copyOut, loadCodec, resetCodec, type CodecName, type WasmDecoder } from './wasm';
 
@@ -11,6 +12,8 @@ export interface FrameLayout {
   bitsAllocated: number;
   bitsStored: number;
   pixelRepresentation: 0 | 1;
+  /** Photometric Interpretation from the header (decides whether a JPEG holds RGB or YCbCr). */
+  photometric: string;
 }
 
 /** A codec's output: samples interleaved unless `planar`; `colorConverted` when the codec produced RGB. */
@@ -57,20 +60,20 @@ function widen(raw: Uint8Array, bitsPerSample: number, signed: boolean): Uint8Ar
   return signed ? new Int16Array(aligned.buffer, aligned.byteOffset, count) : new Uint16Array(aligned.buffer, aligned.byteOffset, count);
 }
 
-async function runWasm<T extends WasmDecoder>(
+async function runWasm<T extends WasmDecoder, R>(
   name: CodecName,
   create: (module: Awaited<ReturnType<typeof loadCodec>>) => T,
   encoded: Uint8Array,
-  decode: (decoder: T) => void,
-): Promise<{ decoder: T; raw: Uint8Array }> {
+  decode: (decoder: T) => R,
+): Promise<{ result: R; raw: Uint8Array }> {
   const module = await loadCodec(name);
   let decoder: T | undefined;
   try {
     decoder = create(module);
     decoder.getEncodedBuffer(encoded.length).set(encoded);
-    decode(decoder);
+    const result = decode(decoder);
     const raw = copyOut(decoder.getDecodedBuffer());
-    return { decoder, raw };
+    return { result, raw };
   } catch (err) {
     // After an Emscripten abort the instance is unusable: start over next time.
     resetCodec(name);
@@ -99,16 +102,18 @@ function checkSize(output: CodecOutput, layout: FrameLayout): CodecOutput {
 }
 
 async function decodeJpegBaseline(encoded: Uint8Array): Promise<CodecOutput> {
-  const { decoder, raw } = await runWasm(
+  const { result: info, raw } = await runWasm(
     'libjpeg-turbo',
     (m) => {
       if (!m.JPEGDecoder) throw new CodecError('libjpeg-turbo module has no JPEGDecoder');
       return new m.JPEGDecoder();
     },
     encoded,
-    (d) => d.decode(),
+    (d) => {
+      d.decode();
+      return d.getFrameInfo();
+    },
   );
-  const info = decoder.getFrameInfo();
   return {
     samples: raw,
     width: info.width,
@@ -147,18 +152,21 @@ function decodeJpegLossless(encoded: Uint8Array, layout: FrameLayout): CodecOutp
 }
 
 async function decodeJpegLs(encoded: Uint8Array, layout: FrameLayout): Promise<CodecOutput> {
-  const { decoder, raw } = await runWasm(
+  const { result, raw } = await runWasm(
     'charls',
     (m) => {
       if (!m.JpegLSDecoder) throw new CodecError('CharLS module has no JpegLSDecoder');
       return new m.JpegLSDecoder();
     },
     encoded,
-    (d) => d.decode(),
+    (d) => {
+      d.decode();
+      return { info: d.getFrameInfo(), interleave: d.getInterleaveMode() };
+    },
   );
-  const info = decoder.getFrameInfo();
+  const info = result.info;
   // Interleave mode 0 ("none") comes out plane by plane.
-  const planar = info.componentCount > 1 && decoder.getInterleaveMode() === 0;
+  const planar = info.componentCount > 1 && result.interleave === 0;
   return {
     samples: widen(raw, info.bitsPerSample, layout.pixelRepresentation === 1),
     width: info.width,
@@ -170,16 +178,18 @@ async function decodeJpegLs(encoded: Uint8Array, layout: FrameLayout): Promise<C
 }
 
 async function decodeJpeg2000(encoded: Uint8Array, layout: FrameLayout): Promise<CodecOutput> {
-  const { decoder, raw } = await runWasm(
+  const { result: info, raw } = await runWasm(
     'openjpeg',
     (m) => {
       if (!m.J2KDecoder) throw new CodecError('OpenJPEG module has no J2KDecoder');
       return new m.J2KDecoder();
     },
     encoded,
-    (d) => d.decode(),
+    (d) => {
+      d.decode();
+      return d.getFrameInfo();
+    },
   );
-  const info = decoder.getFrameInfo();
   return {
     samples: widen(raw, info.bitsPerSample, info.isSigned || layout.pixelRepresentation === 1),
     width: info.width,
@@ -192,16 +202,18 @@ async function decodeJpeg2000(encoded: Uint8Array, layout: FrameLayout): Promise
 }
 
 async function decodeHtj2k(encoded: Uint8Array, layout: FrameLayout): Promise<CodecOutput> {
-  const { decoder, raw } = await runWasm(
+  const { result: info, raw } = await runWasm(
     'openjph',
     (m) => {
       if (!m.HTJ2KDecoder) throw new CodecError('OpenJPH module has no HTJ2KDecoder');
       return new m.HTJ2KDecoder();
     },
     encoded,
-    (d) => d.decodeSubResolution(0),
+    (d) => {
+      d.decodeSubResolution(0);
+      return d.getFrameInfo();
+    },
   );
-  const info = decoder.getFrameInfo();
   return {
     samples: widen(raw, info.bitsPerSample, info.isSigned || layout.pixelRepresentation === 1),
     width: info.width,
@@ -245,7 +257,8 @@ export async function decodeCompressedFrame(
             'it exists (libjpeg-turbo build is 8-bit only)',
         );
       }
-      return checkSize(await decodeJpegBaseline(encoded), layout);
+      const stream = layout.samplesPerPixel === 3 && layout.photometric === 'RGB' ? labelJpegAsRgb(encoded) : encoded;
+      return checkSize(await decodeJpegBaseline(stream), layout);
     }
     case 'jpeg-lossless':
       return checkSize(decodeJpegLossless(encoded, layout), layout);

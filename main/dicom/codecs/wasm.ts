@@ -86,6 +86,7 @@ export function resetCodec(name: CodecName): void {
 
 /** Turn whatever an Emscripten codec threw (a number pointer, a string, an Error) into words. */
 export function codecErrorMessage(module: CodecModule | undefined, err: unknown): string {
+  if (typeof err === 'number' && !module?.getExceptionMessage) return 'the codec rejected the data (corrupt stream)';
   if (typeof err === 'number' && module?.getExceptionMessage) {
     try {
       const message = module.getExceptionMessage(err);

@@ -6,6 +6,10 @@ import type { JobKind } from '../job-kind';
  */
 export const jobKinds: Record<string, () => Promise<JobKind<never>>> = {
   selftest: async () => (await import('./selftest')).selfTestJob as JobKind<never>,
+  import: async () => (await import('../../ingest/import-job')).importJob as JobKind<never>,
+  'weights-import': async () => (await import('../../weights/import-job')).weightsImportJob as JobKind<never>,
+  'dataset-export': async () => (await import('../../weights/dataset-export-job')).datasetExportJob as JobKind<never>,
+  pretrain: async () => (await import('./pretrain')).pretrainJob as JobKind<never>,
 };
 
 export function isJobKind(kind: string): boolean {

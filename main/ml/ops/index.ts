@@ -1,6 +1,7 @@
 /**
  * Differentiable building blocks that work (forward and backward) on every tfjs backend, WASM included.
- * See main/ml/README.md for why each exists.
+ * See main/ml/README.md for why each exists. Training also needs tfjs' built-in gradients registered:
+ * `await ensureGradients()` from main/ml/train/gradients.
  */
 export { matMul2d, batchMatMul, linear } from './matmul';
 export { layerNorm } from './layer-norm';

@@ -1,103 +1,144 @@
 /**
- * Matrix products with hand-written gradients. tfjs' built-in BatchMatMul gradient was measured 10-20x
- * slower than the forward pass on WASM (it goes through generic broadcasting reductions), so every product
- * on the training path uses these: the backward pass is two plain products with explicit transpose flags.
+ * Matrix products with hand-written gradients and explicit transposes.
+ *
+ * Measured on tfjs-backend-wasm 4.22 (XNNPACK, SIMD): a 2-D product without transpose flags runs at about
+ * 16 GFLOP/s, but with transposeA/transposeB it falls back to a generic kernel at 0.5-1.5 GFLOP/s; batched
+ * (3-D) products use that slow kernel whatever the flags. tfjs' built-in matMul gradient uses the flags, so
+ * its backward pass was 10-20x slower than the forward. Here every 2-D product is a flag-free product of
+ * explicitly transposed operands (a transpose costs about as much as one pass over the matrix), forward and
+ * backward. Also, the WASM _FusedMatMul ignores transposeB when a bias is given (wrong results, measured), so
+ * biases are separate broadcast adds.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-/** Gradients of C = op(A)·op(B) for each combination of transpose flags (op = identity or transpose). */
-function productGrads<R extends tf.Rank>(dC: tf.Tensor<R>, a: tf.Tensor<R>, b: tf.Tensor<R>, ta: boolean, tb: boolean): [tf.Tensor<R>, tf.Tensor<R>] {
-  if (!ta && !tb) return [tf.matMul(dC, b, false, true), tf.matMul(a, dC, true, false)];
-  if (!ta && tb) return [tf.matMul(dC, b, false, false), tf.matMul(dC, a, true, false)];
-  if (ta && !tb) return [tf.matMul(b, dC, false, true), tf.matMul(a, dC, false, false)];
-  return [tf.matMul(b, dC, true, true), tf.matMul(dC, a, true, true)];
+type Args = (tf.Tensor | tf.GradSaveFunc)[];
+
+function t2(x: tf.Tensor2D): tf.Tensor2D {
+  return tf.transpose(x);
 }
 
-const productOps = new Map<string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor>();
+function nn(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  return tf.matMul(a, b);
+}
 
-function productOp(ta: boolean, tb: boolean): (a: tf.Tensor, b: tf.Tensor) => tf.Tensor {
+/** Gradients of C = op(A)·op(B) with flag-free products only. */
+function productGrads2d(dC: tf.Tensor2D, a: tf.Tensor2D, b: tf.Tensor2D, ta: boolean, tb: boolean): [tf.Tensor2D, tf.Tensor2D] {
+  if (!ta && !tb) return [nn(dC, t2(b)), nn(t2(a), dC)];
+  if (!ta && tb) return [nn(dC, b), nn(t2(dC), a)];
+  if (ta && !tb) return [nn(b, t2(dC)), nn(a, dC)];
+  return [t2(nn(dC, b)), t2(nn(a, dC))];
+}
+
+const ops2d = new Map<string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor>();
+
+function productOp2d(ta: boolean, tb: boolean): (a: tf.Tensor, b: tf.Tensor) => tf.Tensor {
   const key = `${ta}${tb}`;
-  let op = productOps.get(key);
+  let op = ops2d.get(key);
   if (!op) {
-    op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-      const [a, b, save] = args as [tf.Tensor, tf.Tensor, tf.GradSaveFunc];
+    op = tf.customGrad((...args: Args) => {
+      const [a, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
       // Saved (not closed over) so the inputs outlive any tidy between the forward and backward passes.
       save([a, b]);
       return {
-        value: tf.matMul(a, b, ta, tb),
-        gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => productGrads(dy as tf.Tensor, saved[0]!, saved[1]!, ta, tb),
+        value: nn(ta ? t2(a) : a, tb ? t2(b) : b),
+        gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => productGrads2d(dy as tf.Tensor2D, saved[0] as tf.Tensor2D, saved[1] as tf.Tensor2D, ta, tb),
       };
     }) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
-    productOps.set(key, op);
+    ops2d.set(key, op);
   }
   return op;
 }
 
-/** op(a)·op(b) for 2-D tensors, differentiable on every backend. */
+/** op(a)·op(b) for 2-D tensors, differentiable on every backend, fast on WASM. */
 export function matMul2d(a: tf.Tensor2D, b: tf.Tensor2D, transposeA = false, transposeB = false): tf.Tensor2D {
-  return productOp(transposeA, transposeB)(a, b) as tf.Tensor2D;
+  return productOp2d(transposeA, transposeB)(a, b) as tf.Tensor2D;
 }
 
 /**
- * Batched op(a)·op(b) for 3-D tensors with the same batch size (no broadcasting). Prefer matMul2d where
- * the batch can be folded into the rows: batched products are several times slower on WASM.
+ * Batched flag-free product as one 2-D product per batch entry: WASM's batched kernel runs at ~1 GFLOP/s,
+ * a loop of 2-D products at 5-15 GFLOP/s even for attention-sized [197, 64] matrices. No gradient: a
+ * building block for ops with their own backward pass.
+ */
+export function bmmNN(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
+  const as = tf.unstack(a) as tf.Tensor2D[];
+  const bs = tf.unstack(b) as tf.Tensor2D[];
+  return tf.stack(as.map((x, i) => tf.matMul(x, bs[i]!))) as tf.Tensor3D;
+}
+
+/** Swaps the last two axes of [N, R, C]. */
+export function t3(x: tf.Tensor3D): tf.Tensor3D {
+  return tf.transpose(x, [0, 2, 1]);
+}
+
+function productGrads3d(dC: tf.Tensor3D, a: tf.Tensor3D, b: tf.Tensor3D, ta: boolean, tb: boolean): [tf.Tensor3D, tf.Tensor3D] {
+  if (!ta && !tb) return [bmmNN(dC, t3(b)), bmmNN(t3(a), dC)];
+  if (!ta && tb) return [bmmNN(dC, b), bmmNN(t3(dC), a)];
+  if (ta && !tb) return [bmmNN(b, t3(dC)), bmmNN(a, dC)];
+  return [t3(bmmNN(dC, b)), t3(bmmNN(a, dC))];
+}
+
+const ops3d = new Map<string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor>();
+
+function productOp3d(ta: boolean, tb: boolean): (a: tf.Tensor, b: tf.Tensor) => tf.Tensor {
+  const key = `${ta}${tb}`;
+  let op = ops3d.get(key);
+  if (!op) {
+    op = tf.customGrad((...args: Args) => {
+      const [a, b, save] = args as [tf.Tensor3D, tf.Tensor3D, tf.GradSaveFunc];
+      save([a, b]);
+      return {
+        value: bmmNN(ta ? t3(a) : a, tb ? t3(b) : b),
+        gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => productGrads3d(dy as tf.Tensor3D, saved[0] as tf.Tensor3D, saved[1] as tf.Tensor3D, ta, tb),
+      };
+    }) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+    ops3d.set(key, op);
+  }
+  return op;
+}
+
+/**
+ * Batched op(a)·op(b) for 3-D tensors with the same batch size (no broadcasting), as a loop of 2-D
+ * products. Prefer matMul2d where the batch can be folded into the rows.
  */
 export function batchMatMul(a: tf.Tensor3D, b: tf.Tensor3D, transposeA = false, transposeB = false): tf.Tensor3D {
   if (a.shape[0] !== b.shape[0]) throw new Error(`batchMatMul: batch sizes differ (${a.shape[0]} vs ${b.shape[0]})`);
-  return productOp(transposeA, transposeB)(a, b) as tf.Tensor3D;
+  return productOp3d(transposeA, transposeB)(a, b) as tf.Tensor3D;
 }
 
-type SavedArgs = (tf.Tensor | tf.GradSaveFunc)[];
+function makeLinear(withBias: boolean, inputGrad: boolean): (...inputs: tf.Tensor[]) => tf.Tensor {
+  return tf.customGrad((...args: Args) => {
+    const x = args[0] as tf.Tensor2D;
+    const w = args[1] as tf.Tensor2D;
+    const save = args[args.length - 1] as tf.GradSaveFunc;
+    save([x, w]);
+    const xw = nn(x, t2(w)); // the [out, in] weight transposed once (small next to the product)
+    return {
+      value: withBias ? tf.add(xw, args[2] as tf.Tensor1D) : xw,
+      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+        const g = dy as tf.Tensor2D;
+        const [sx, sw] = saved as [tf.Tensor2D, tf.Tensor2D];
+        const dx = inputGrad ? nn(g, sw) : tf.zerosLike(sx);
+        const dw = nn(t2(g), sx);
+        return withBias ? [dx, dw, tf.sum(g, 0)] : [dx, dw];
+      },
+    };
+  });
+}
 
-const linearWithBias = tf.customGrad((...args: SavedArgs) => {
-  const [x, w, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
-  save([x, w]);
-  return {
-    value: tf.fused.matMul({ a: x, b: w, transposeB: true, bias: b }),
-    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-      const [sx, sw] = saved as [tf.Tensor2D, tf.Tensor2D];
-      const g = dy as tf.Tensor2D;
-      return [tf.matMul(g, sw), tf.matMul(g, sx, true, false), tf.sum(g, 0)];
-    },
-  };
-});
-
-const linearNoBias = tf.customGrad((...args: SavedArgs) => {
-  const [x, w, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
-  save([x, w]);
-  return {
-    value: tf.matMul(x, w, false, true),
-    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-      const [sx, sw] = saved as [tf.Tensor2D, tf.Tensor2D];
-      const g = dy as tf.Tensor2D;
-      return [tf.matMul(g, sw), tf.matMul(g, sx, true, false)];
-    },
-  };
-});
-
-/** For inputs that never need a gradient (image patches): skips the dx product, returns zeros instead. */
-const linearConstInput = tf.customGrad((...args: SavedArgs) => {
-  const [x, w, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D, tf.GradSaveFunc];
-  save([x]);
-  return {
-    value: tf.fused.matMul({ a: x, b: w, transposeB: true, bias: b }),
-    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-      const sx = saved[0] as tf.Tensor2D;
-      const g = dy as tf.Tensor2D;
-      return [tf.zerosLike(sx), tf.matMul(g, sx, true, false), tf.sum(g, 0)];
-    },
-  };
-});
+const linearOps = {
+  biasGrad: makeLinear(true, true),
+  noBiasGrad: makeLinear(false, true),
+  biasConst: makeLinear(true, false),
+  noBiasConst: makeLinear(false, false),
+};
 
 /**
- * PyTorch's nn.Linear on rows: y = x·Wᵀ + b with x [M, in], weight [out, in] (PyTorch layout, used as
- * stored: the transpose is a flag of the product, never materialised), bias [out].
- * `constantInput`: x is data, not a function of parameters, so its gradient is not computed.
+ * PyTorch's nn.Linear on rows: y = x·Wᵀ + b with x [M, in], weight [out, in] (PyTorch's layout), bias [out].
+ * `constantInput`: x is data, not a function of parameters (image patches), so dx is not computed.
  */
 export function linear(x: tf.Tensor2D, weight: tf.Tensor2D, bias?: tf.Tensor1D, options: { constantInput?: boolean } = {}): tf.Tensor2D {
-  if (options.constantInput) {
-    if (!bias) throw new Error('linear: constantInput needs a bias');
-    return linearConstInput(x, weight, bias) as tf.Tensor2D;
-  }
-  return (bias ? linearWithBias(x, weight, bias) : linearNoBias(x, weight)) as tf.Tensor2D;
+  if (x.shape[1] !== weight.shape[1]) throw new Error(`linear: input [${x.shape}] does not fit weight [${weight.shape}]`);
+  const c = options.constantInput ?? false;
+  if (bias) return (c ? linearOps.biasConst : linearOps.biasGrad)(x, weight, bias) as tf.Tensor2D;
+  return (c ? linearOps.noBiasConst : linearOps.noBiasGrad)(x, weight) as tf.Tensor2D;
 }

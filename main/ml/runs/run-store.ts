@@ -3,7 +3,7 @@ import crypto from 'node:crypto';
 import path from 'node:path';
 import type { Database } from 'better-sqlite3';
 
-export type RunState = 'running' | 'stopped' | 'finished' | 'failed';
+export type RunState = 'created' | 'running' | 'stopped' | 'finished' | 'failed';
 
 export interface RunRecord {
   id: string;

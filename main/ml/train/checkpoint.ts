@@ -121,13 +121,15 @@ export function loadCheckpoint(modelFile: string, trainFile?: string | null): Lo
 }
 
 /** The newest complete checkpoint of a run folder, or null. */
-export function latestCheckpoint(dir: string): { entry: CheckpointEntry; checkpoint: LoadedCheckpoint } | null {
+export function latestCheckpoint(dir: string, options: { weightsOnly: true }): { entry: CheckpointEntry } | null;
+export function latestCheckpoint(dir: string, options?: { weightsOnly?: false }): { entry: CheckpointEntry; checkpoint: LoadedCheckpoint } | null;
+export function latestCheckpoint(dir: string, options: { weightsOnly?: boolean } = {}): { entry: CheckpointEntry; checkpoint?: LoadedCheckpoint } | null {
   const index = readCheckpointIndex(dir);
   for (const entry of [...index.checkpoints].reverse()) {
     const modelPath = path.join(dir, entry.model);
     const trainPath = path.join(dir, entry.train);
     if (!fs.existsSync(modelPath) || !fs.existsSync(trainPath)) continue;
-    return { entry, checkpoint: loadCheckpoint(modelPath, trainPath) };
+    return options.weightsOnly ? { entry } : { entry, checkpoint: loadCheckpoint(modelPath, trainPath) };
   }
   return null;
 }

@@ -26,8 +26,9 @@ export function prepareThreadedWasm(threads: number): { restore(): void } {
   const texts = new WeakMap<Blob, string>();
   const NativeBlob = globalThis.Blob;
   class RecordingBlob extends NativeBlob {
-    constructor(parts?: BlobPart[], options?: BlobPropertyBag) {
-      super(parts, options);
+    constructor(...args: ConstructorParameters<typeof Blob>) {
+      super(...args);
+      const parts = args[0];
       if (parts && parts.every((p) => typeof p === 'string')) texts.set(this, (parts as string[]).join(''));
     }
   }

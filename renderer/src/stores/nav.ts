@@ -9,6 +9,9 @@ export interface NavEntry {
 
 /** The views of the app, in sidebar order. Add an entry per view. The current view follows the URL hash. */
 export const views: NavEntry[] = [
+  { id: 'pretrain', label: 'Pretrain', component: () => import('@/views/PretrainView.vue') },
+  { id: 'runs', label: 'Runs', component: () => import('@/views/RunsView.vue') },
+  { id: 'models', label: 'Models', component: () => import('@/views/ModelsView.vue') },
   { id: 'jobs', label: 'Jobs', component: () => import('@/views/JobsView.vue') },
   { id: 'settings', label: 'Settings', component: () => import('@/views/SettingsView.vue') },
 ];

@@ -37,6 +37,8 @@ describe('job runner with real job processes', () => {
     unsubscribe();
     expect(progress).toEqual([1, 2, 3, 4, 5]);
     expect(done.result).toMatchObject({ steps: 5 });
+    const log = await dispatch(app, 'jobs.log', { id: job.id });
+    expect(log).toMatchObject({ ok: true, result: { lines: [expect.stringContaining('self-test counted 5 steps')] } });
     // The record is durable: a second connection to the same catalog sees it.
     const other = openCatalog(dataDir);
     expect(new JobStore(other.db).get(job.id)).toMatchObject({ state: 'succeeded', progress: { step: 5, total: 5 } });
