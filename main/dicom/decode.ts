@@ -39,7 +39,12 @@ export interface DicomImage {
 function rasterBytes(info: DicomTechnicalInfo): number {
   const channels = info.outputPhotometric === 'RGB' ? 3 : 1;
   const bytes = info.bitsAllocated > 8 || info.pixelRepresentation === 1 ? 2 : 1;
-  return info.rows * info.columns * channels * (info.outputPhotometric === 'RGB' && info.samplesPerPixel === 1 ? 1 : bytes);
+  return (
+    info.rows *
+    info.columns *
+    channels *
+    (info.outputPhotometric === 'RGB' && info.samplesPerPixel === 1 ? 1 : bytes)
+  );
 }
 
 export function selectFrameIndices(frameCount: number, options: DecodeOptions = {}): number[] {
@@ -54,7 +59,11 @@ export function selectFrameIndices(frameCount: number, options: DecodeOptions = 
 }
 
 /** Native samples of one frame as a typed array in machine order (copies; the file bytes stay untouched). */
-function nativeSamples(parsed: ParsedDicom, info: DicomTechnicalInfo, index: number): Uint8Array | Uint16Array | Int16Array {
+function nativeSamples(
+  parsed: ParsedDicom,
+  info: DicomTechnicalInfo,
+  index: number,
+): Uint8Array | Uint16Array | Int16Array {
   const { bytes, bitOffset } = nativeFrameBytes(parsed, info, index);
   if (info.bitsAllocated === 1) {
     const count = info.rows * info.columns * info.samplesPerPixel;
@@ -76,9 +85,15 @@ function nativeSamples(parsed: ParsedDicom, info: DicomTechnicalInfo, index: num
         copy[i + 1] = t;
       }
     }
-    return info.pixelRepresentation === 1 ? new Int16Array(copy.buffer, 0, count) : new Uint16Array(copy.buffer, 0, count);
+    return info.pixelRepresentation === 1
+      ? new Int16Array(copy.buffer, 0, count)
+      : new Uint16Array(copy.buffer, 0, count);
   }
-  throw new DicomError('UNSUPPORTED_IMAGE', parsed.file, `${info.bitsAllocated}-bit pixel data is not supported (rasters are 8 or 16 bit)`);
+  throw new DicomError(
+    'UNSUPPORTED_IMAGE',
+    parsed.file,
+    `${info.bitsAllocated}-bit pixel data is not supported (rasters are 8 or 16 bit)`,
+  );
 }
 
 class Image implements DicomImage {
@@ -91,7 +106,11 @@ class Image implements DicomImage {
     this.file = parsed.file;
     this.info = readTechnicalInfo(parsed, true);
     if (this.info.bitsAllocated === 32) {
-      throw new DicomError('UNSUPPORTED_IMAGE', this.file, '32-bit pixel data is not supported (rasters are 8 or 16 bit)');
+      throw new DicomError(
+        'UNSUPPORTED_IMAGE',
+        this.file,
+        '32-bit pixel data is not supported (rasters are 8 or 16 bit)',
+      );
     }
   }
 
@@ -100,7 +119,10 @@ class Image implements DicomImage {
   }
 
   deidentify(deidKey: Uint8Array): ReturnType<typeof deidentifyDataSet> {
-    return deidentifyDataSet(this.parsed.dataSet, deidKey, { fileBytes: this.parsed.bytes, ultrasoundRegions: this.info.ultrasoundRegions });
+    return deidentifyDataSet(this.parsed.dataSet, deidKey, {
+      fileBytes: this.parsed.bytes,
+      ultrasoundRegions: this.info.ultrasoundRegions,
+    });
   }
 
   async *frames(options?: DecodeOptions): AsyncGenerator<DecodedFrame> {
@@ -110,7 +132,11 @@ class Image implements DicomImage {
   async decodeFrame(index: number): Promise<Raster> {
     const { info, parsed, file } = this;
     if (!Number.isInteger(index) || index < 0 || index >= info.numberOfFrames) {
-      throw new DicomError('MALFORMED', file, `frame ${index} does not exist (the file has ${info.numberOfFrames})`);
+      throw new DicomError(
+        'MALFORMED',
+        file,
+        `frame ${index} does not exist (the file has ${info.numberOfFrames})`,
+      );
     }
     checkDecodedSize(this, 1);
     const syntax = parsed.transferSyntax;
@@ -123,7 +149,11 @@ class Image implements DicomImage {
     }
     try {
       if (syntax.family === 'native' || syntax.family === 'deflate') {
-        return this.finish(nativeSamples(parsed, info, index), { planar: info.planarConfiguration === 1, colorConverted: false, native: true });
+        return this.finish(nativeSamples(parsed, info, index), {
+          planar: info.planarConfiguration === 1,
+          colorConverted: false,
+          native: true,
+        });
       }
       this.fragmentMap ??= mapFragments(parsed, info, syntax.family);
       const encoded = encapsulatedFrameBytes(parsed, this.fragmentMap, index);
@@ -159,7 +189,11 @@ class Image implements DicomImage {
           `codec produced ${output.components} components, Samples per Pixel is ${info.samplesPerPixel}`,
         );
       }
-      return this.finish(output.samples, { planar: output.planar, colorConverted: output.colorConverted, native: false });
+      return this.finish(output.samples, {
+        planar: output.planar,
+        colorConverted: output.colorConverted,
+        native: false,
+      });
     } catch (err) {
       throw asDicomError(err, file, 'CODEC_FAILED', `frame ${index + 1}`);
     }
@@ -179,7 +213,8 @@ class Image implements DicomImage {
     if (info.samplesPerPixel === 3) {
       let data = samples;
       if (how.native && /_422$/.test(photometric)) {
-        if (!(data instanceof Uint8Array)) throw new DicomError('UNSUPPORTED_IMAGE', file, `16-bit ${photometric} is not supported`);
+        if (!(data instanceof Uint8Array))
+          throw new DicomError('UNSUPPORTED_IMAGE', file, `16-bit ${photometric} is not supported`);
         data = expand422(data, width, height);
       } else if (how.planar) {
         data = planarToInterleaved(data, pixels, 3);
@@ -191,13 +226,26 @@ class Image implements DicomImage {
         // YBR_RCT / YBR_ICT are only valid with JPEG 2000, whose codec already inverted the transform.
       }
       if (data instanceof Int16Array) data = new Uint16Array(data.buffer, data.byteOffset, data.length);
-      return { width, height, channels: 3, bitDepth: data instanceof Uint8Array ? 8 : 16, signed: false, data };
+      return {
+        width,
+        height,
+        channels: 3,
+        bitDepth: data instanceof Uint8Array ? 8 : 16,
+        signed: false,
+        data,
+      };
     }
 
     const signed = info.pixelRepresentation === 1;
     let mono = samples;
     if (how.native || !(mono instanceof Uint8Array)) {
-      mono = normaliseStoredBits(mono, info.bitsAllocated, info.bitsStored, how.native ? info.highBit : info.bitsStored - 1, signed);
+      mono = normaliseStoredBits(
+        mono,
+        info.bitsAllocated,
+        info.bitsStored,
+        how.native ? info.highBit : info.bitsStored - 1,
+        signed,
+      );
     }
     if (photometric === 'PALETTE COLOR') {
       try {
@@ -205,7 +253,14 @@ class Image implements DicomImage {
       } catch (err) {
         throw asDicomError(err, file, 'MALFORMED', 'palette colour lookup table');
       }
-      return { width, height, channels: 3, bitDepth: 8, signed: false, data: applyPalette(mono, this.palette) };
+      return {
+        width,
+        height,
+        channels: 3,
+        bitDepth: 8,
+        signed: false,
+        data: applyPalette(mono, this.palette),
+      };
     }
     if (signed && mono instanceof Uint8Array) {
       // Signed 8-bit: widen so the raster keeps the sign.
@@ -257,7 +312,11 @@ export function readDicomInfo(bytes: Uint8Array, fileName: string): DicomTechnic
 }
 
 /** Decode the frames `options` select (all by default), in-process. Prefer DecodePool for untrusted files. */
-export async function decodeDicom(bytes: Uint8Array, fileName: string, options: DecodeOptions = {}): Promise<DecodedDicom> {
+export async function decodeDicom(
+  bytes: Uint8Array,
+  fileName: string,
+  options: DecodeOptions = {},
+): Promise<DecodedDicom> {
   const image = openDicom(bytes, fileName);
   const deidentified = options.deidKey ? image.deidentify(options.deidKey) : undefined;
   const result: DecodedDicom = { file: fileName, info: image.info, frames: [] };

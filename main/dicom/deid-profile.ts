@@ -14,7 +14,11 @@ export interface ProfileEntry {
   action: DeidAction;
 }
 
-const e = (tag: string, keyword: string, action: DeidAction): ProfileEntry => ({ tag: `x${tag.toLowerCase()}`, keyword, action });
+const e = (tag: string, keyword: string, action: DeidAction): ProfileEntry => ({
+  tag: `x${tag.toLowerCase()}`,
+  keyword,
+  action,
+});
 
 export const BASIC_PROFILE: readonly ProfileEntry[] = [
   e('00020003', 'MediaStorageSOPInstanceUID', 'U'),
@@ -135,7 +139,9 @@ export const BASIC_PROFILE: readonly ProfileEntry[] = [
   e('04000561', 'OriginalAttributesSequence', 'X'),
 ];
 
-export const PROFILE_BY_TAG: ReadonlyMap<string, ProfileEntry> = new Map(BASIC_PROFILE.map((p) => [p.tag, p]));
+export const PROFILE_BY_TAG: ReadonlyMap<string, ProfileEntry> = new Map(
+  BASIC_PROFILE.map((p) => [p.tag, p]),
+);
 
 export type KeptKind = 'string' | 'strings' | 'us' | 'is' | 'ds' | 'dsList';
 

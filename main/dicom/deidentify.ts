@@ -24,7 +24,10 @@ export function loadOrCreateDeidKey(dataDir: string): Buffer {
   const existing = readKey(target);
   if (existing) return existing;
   fs.mkdirSync(dataDir, { recursive: true });
-  const tmp = path.join(dataDir, `.${DEID_KEY_FILE}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
+  const tmp = path.join(
+    dataDir,
+    `.${DEID_KEY_FILE}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`,
+  );
   const key = crypto.randomBytes(KEY_BYTES);
   const fd = fs.openSync(tmp, 'wx', 0o600);
   try {
@@ -54,7 +57,8 @@ function readKey(file: string): Buffer | null {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw err;
   }
-  if (data.length !== KEY_BYTES) throw new Error(`${DEID_KEY_FILE} is ${data.length} bytes, expected ${KEY_BYTES}`);
+  if (data.length !== KEY_BYTES)
+    throw new Error(`${DEID_KEY_FILE} is ${data.length} bytes, expected ${KEY_BYTES}`);
   return data;
 }
 
@@ -76,9 +80,14 @@ export function remapUid(key: Uint8Array, uid: string): string {
   return `2.25.${BigInt(`0x${digest.toString('hex')}`).toString(10)}`;
 }
 
-function keptValue(dataSet: DataSet, tag: string, kind: (typeof KEPT_ATTRIBUTES)[number]['kind']): string | number | (string | number)[] | null {
+function keptValue(
+  dataSet: DataSet,
+  tag: string,
+  kind: (typeof KEPT_ATTRIBUTES)[number]['kind'],
+): string | number | (string | number)[] | null {
   const element = dataSet.elements[tag];
-  if (!element || element.length === 0 || element.dataOffset + element.length > dataSet.byteArray.length) return null;
+  if (!element || element.length === 0 || element.dataOffset + element.length > dataSet.byteArray.length)
+    return null;
   try {
     switch (kind) {
       case 'string':
@@ -124,7 +133,11 @@ export interface DeidentifyOptions {
 }
 
 /** De-identified metadata of a parsed dataset: an allow-list of technical attributes plus keyed pseudonyms. */
-export function deidentifyDataSet(dataSet: DataSet, key: Uint8Array, options: DeidentifyOptions = {}): DeidentifiedMetadata {
+export function deidentifyDataSet(
+  dataSet: DataSet,
+  key: Uint8Array,
+  options: DeidentifyOptions = {},
+): DeidentifiedMetadata {
   if (key.length < 16) throw new Error('de-identification key must be at least 16 bytes');
   const patientId = str(dataSet, 'x00100020');
   const issuer = str(dataSet, 'x00100021') ?? '';
@@ -141,7 +154,10 @@ export function deidentifyDataSet(dataSet: DataSet, key: Uint8Array, options: De
     patientKey = hmac(key, `study\0${studyUid}`).toString('hex').slice(0, 32);
     patientKeySource = 'study-uid';
   } else {
-    const fileHash = crypto.createHash('sha256').update(options.fileBytes ?? dataSet.byteArray).digest('hex');
+    const fileHash = crypto
+      .createHash('sha256')
+      .update(options.fileBytes ?? dataSet.byteArray)
+      .digest('hex');
     patientKey = hmac(key, `file\0${fileHash}`).toString('hex').slice(0, 32);
     patientKeySource = 'file-hash';
   }

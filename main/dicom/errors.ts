@@ -37,7 +37,12 @@ export class DicomError extends Error {
 }
 
 /** Wrap anything thrown by a parser or codec into a DicomError for `file`. */
-export function asDicomError(err: unknown, file: string, fallback: DicomErrorCode, context: string): DicomError {
+export function asDicomError(
+  err: unknown,
+  file: string,
+  fallback: DicomErrorCode,
+  context: string,
+): DicomError {
   if (err instanceof DicomError) return err;
   const detail = err instanceof Error ? err.message : typeof err === 'string' ? err : String(err);
   if (err instanceof RangeError && /offset|bounds|length/i.test(detail)) {

@@ -9,7 +9,9 @@ export function nativeFrameLength(info: DicomTechnicalInfo): number {
   const pixels = info.rows * info.columns;
   if (info.bitsAllocated === 1) return Math.ceil((pixels * info.samplesPerPixel) / 8);
   // YBR_*_422 stores two samples per pixel on average (Y1 Y2 Cb Cr per pixel pair).
-  const samples = /_422$/.test(info.photometric) ? Math.ceil(info.columns / 2) * 4 * info.rows : pixels * info.samplesPerPixel;
+  const samples = /_422$/.test(info.photometric)
+    ? Math.ceil(info.columns / 2) * 4 * info.rows
+    : pixels * info.samplesPerPixel;
   return samples * (info.bitsAllocated / 8);
 }
 
@@ -30,7 +32,11 @@ export function nativeFrameBytes(
 ): { bytes: Uint8Array; bitOffset: number } {
   const element = pixelElement(parsed);
   if (element.encapsulatedPixelData) {
-    throw new DicomError('MALFORMED', parsed.file, 'pixel data is encapsulated but the transfer syntax is uncompressed');
+    throw new DicomError(
+      'MALFORMED',
+      parsed.file,
+      'pixel data is encapsulated but the transfer syntax is uncompressed',
+    );
   }
   const available = Math.max(0, Math.min(element.length, parsed.bytes.length - element.dataOffset));
   if (info.bitsAllocated === 1) {
@@ -39,12 +45,18 @@ export function nativeFrameBytes(
     const start = Math.floor(firstBit / 8);
     const end = Math.ceil((firstBit + bitsPerFrame) / 8);
     if (end > available) throw truncated(parsed.file, end, available, index);
-    return { bytes: parsed.bytes.subarray(element.dataOffset + start, element.dataOffset + end), bitOffset: firstBit % 8 };
+    return {
+      bytes: parsed.bytes.subarray(element.dataOffset + start, element.dataOffset + end),
+      bitOffset: firstBit % 8,
+    };
   }
   const frameLength = nativeFrameLength(info);
   const start = index * frameLength;
   if (start + frameLength > available) throw truncated(parsed.file, start + frameLength, available, index);
-  return { bytes: parsed.bytes.subarray(element.dataOffset + start, element.dataOffset + start + frameLength), bitOffset: 0 };
+  return {
+    bytes: parsed.bytes.subarray(element.dataOffset + start, element.dataOffset + start + frameLength),
+    bitOffset: 0,
+  };
 }
 
 function truncated(file: string, needed: number, available: number, index: number): DicomError {
@@ -74,11 +86,18 @@ function startsFrame(family: CodecFamily, bytes: Uint8Array, position: number, l
     case 'jpeg2000':
     case 'htj2k':
       // A raw codestream starts with SOC (FF4F); a JP2 file with its signature box.
-      return (b0 === 0xff && b1 === 0x4f) || (b0 === 0x00 && b1 === 0x00 && bytes[position + 2] === 0x00 && bytes[position + 3] === 0x0c);
+      return (
+        (b0 === 0xff && b1 === 0x4f) ||
+        (b0 === 0x00 && b1 === 0x00 && bytes[position + 2] === 0x00 && bytes[position + 3] === 0x0c)
+      );
     case 'rle': {
       // RLE header: segment count 1..15, first offset 64.
       if (length < 8) return false;
-      const count = bytes[position] | (bytes[position + 1] << 8) | (bytes[position + 2] << 16) | (bytes[position + 3] << 24);
+      const count =
+        bytes[position] |
+        (bytes[position + 1] << 8) |
+        (bytes[position + 2] << 16) |
+        (bytes[position + 3] << 24);
       const first = bytes[position + 4] | (bytes[position + 5] << 8);
       return count >= 1 && count <= 15 && first === 64;
     }
@@ -92,20 +111,36 @@ function startsFrame(family: CodecFamily, bytes: Uint8Array, position: number, l
  * when the counts match, otherwise group fragments at each codec start marker (a frame split into several
  * fragments without an offset table).
  */
-export function mapFragments(parsed: ParsedDicom, info: DicomTechnicalInfo, family: CodecFamily): FragmentMap {
+export function mapFragments(
+  parsed: ParsedDicom,
+  info: DicomTechnicalInfo,
+  family: CodecFamily,
+): FragmentMap {
   const { file } = parsed;
   const element = pixelElement(parsed);
   if (!element.encapsulatedPixelData) {
-    throw new DicomError('MALFORMED', file, 'compressed transfer syntax but the pixel data is not encapsulated');
+    throw new DicomError(
+      'MALFORMED',
+      file,
+      'compressed transfer syntax but the pixel data is not encapsulated',
+    );
   }
   const fragments = element.fragments ?? [];
   if (fragments.length === 0) {
-    throw new DicomError(parsed.parseError ? 'TRUNCATED' : 'MALFORMED', file, 'truncated pixel data: encapsulated pixel data has no fragments');
+    throw new DicomError(
+      parsed.parseError ? 'TRUNCATED' : 'MALFORMED',
+      file,
+      'truncated pixel data: encapsulated pixel data has no fragments',
+    );
   }
   for (let i = 0; i < fragments.length; i++) {
     const f = fragments[i];
     if (f.position + f.length > parsed.bytes.length || f.length < 0) {
-      throw new DicomError('TRUNCATED', file, `truncated pixel data: fragment ${i + 1} of ${fragments.length} ends beyond the end of the file`);
+      throw new DicomError(
+        'TRUNCATED',
+        file,
+        `truncated pixel data: fragment ${i + 1} of ${fragments.length} ends beyond the end of the file`,
+      );
     }
   }
   const frameCount = info.numberOfFrames;
@@ -114,9 +149,14 @@ export function mapFragments(parsed: ParsedDicom, info: DicomTechnicalInfo, fami
     const frames: Array<[number, number]> = [];
     for (let i = 0; i < frameCount; i++) {
       const first = fragments.findIndex((f) => f.offset === bot[i]);
-      const next = i + 1 < frameCount ? fragments.findIndex((f) => f.offset === bot[i + 1]) : fragments.length;
+      const next =
+        i + 1 < frameCount ? fragments.findIndex((f) => f.offset === bot[i + 1]) : fragments.length;
       if (first < 0 || next < 0 || next <= first) {
-        throw new DicomError('MALFORMED', file, `basic offset table entry ${i + 1} points at no fragment start`);
+        throw new DicomError(
+          'MALFORMED',
+          file,
+          `basic offset table entry ${i + 1} points at no fragment start`,
+        );
       }
       frames.push([first, next - first]);
     }
@@ -125,11 +165,19 @@ export function mapFragments(parsed: ParsedDicom, info: DicomTechnicalInfo, fami
   if (frameCount === 1) return { frames: [[0, fragments.length]] };
   if (fragments.length === frameCount) return { frames: fragments.map((_, i) => [i, 1] as [number, number]) };
 
-  let starts: number[];
+  // JPEG: dicom-parser finds frame ends by their EOI marker; when that marker was split across two
+  // fragments it miscounts, so fall back to the rule that every frame starts a fragment with its
+  // codec's start marker (SOI, SOC, RLE header).
+  let starts: number[] = [];
   if (family.startsWith('jpeg') && family !== 'jpeg2000') {
-    const table = dicomParser.createJPEGBasicOffsetTable(parsed.dataSet, element, fragments);
-    starts = table.map((offset) => fragments.findIndex((f) => f.offset === offset)).filter((i) => i >= 0);
-  } else {
+    try {
+      const table = dicomParser.createJPEGBasicOffsetTable(parsed.dataSet, element, fragments);
+      starts = table.map((offset) => fragments.findIndex((f) => f.offset === offset)).filter((i) => i >= 0);
+    } catch {
+      starts = [];
+    }
+  }
+  if (starts.length !== frameCount) {
     starts = [];
     fragments.forEach((f, i) => {
       if (startsFrame(family, parsed.bytes, f.position, f.length)) starts.push(i);
@@ -143,7 +191,10 @@ export function mapFragments(parsed: ParsedDicom, info: DicomTechnicalInfo, fami
     );
   }
   return {
-    frames: starts.map((first, i) => [first, (i + 1 < starts.length ? starts[i + 1] : fragments.length) - first]),
+    frames: starts.map((first, i) => [
+      first,
+      (i + 1 < starts.length ? starts[i + 1] : fragments.length) - first,
+    ]),
   };
 }
 

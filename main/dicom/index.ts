@@ -14,7 +14,8 @@
  *   } finally { await pool.close(); }
  *
  * Frame by frame (keeps memory flat for long cine loops):
- *   for await (const frame of pool.frames(path, { stride: 4 })) { ... }  // info via pool.readInfo(path)
+ *   const { info, deidentified, frames } = await pool.stream(path, { stride: 4, deidKey: key });
+ *   for await (const frame of frames) { ... }   // or pool.frames(path, options) without the header
  *
  * In-process (tests, the pool's own child, small trusted inputs):
  *   const result = await decodeDicom(bytes, 'a.dcm', { frameIndices: [0] });
@@ -35,7 +36,12 @@ export type {
   DeidentifiedMetadata,
 } from './types';
 export { DicomError, type DicomErrorCode } from './errors';
-export { TRANSFER_SYNTAXES, transferSyntaxName, findTransferSyntax, type TransferSyntax } from './transfer-syntax';
+export {
+  TRANSFER_SYNTAXES,
+  transferSyntaxName,
+  findTransferSyntax,
+  type TransferSyntax,
+} from './transfer-syntax';
 export { decodeDicom, openDicom, readDicomInfo, type DicomImage } from './decode';
 export { DecodePool, decodeFileBounded, closeDefaultDecodePool, type DecodeStream } from './pool';
 export {

@@ -65,7 +65,12 @@ function finite(value: number | undefined): number | null {
 }
 
 /** A numeric value read with the reader for its VR, tolerant of the wrong VR in implicit files. */
-function num(dataSet: DataSet, tag: string, kind: 'us' | 'ul' | 'ss' | 'sl' | 'fd' | 'ds' | 'is', index = 0): number | null {
+function num(
+  dataSet: DataSet,
+  tag: string,
+  kind: 'us' | 'ul' | 'ss' | 'sl' | 'fd' | 'ds' | 'is',
+  index = 0,
+): number | null {
   const element = dataSet.elements[tag];
   if (!element || element.length === 0) return null;
   try {
@@ -97,7 +102,8 @@ function num(dataSet: DataSet, tag: string, kind: 'us' | 'ul' | 'ss' | 'sl' | 'f
 function regionInt(dataSet: DataSet, tag: string): number | null {
   const element = dataSet.elements[tag];
   if (!element) return null;
-  if (element.vr === 'SL' || (element.vr === undefined && element.length === 4)) return num(dataSet, tag, 'sl');
+  if (element.vr === 'SL' || (element.vr === undefined && element.length === 4))
+    return num(dataSet, tag, 'sl');
   if (element.vr === 'UL') return num(dataSet, tag, 'ul');
   if (element.vr === 'SS') return num(dataSet, tag, 'ss');
   return element.length >= 4 ? num(dataSet, tag, 'ul') : num(dataSet, tag, 'us');
@@ -161,16 +167,23 @@ export function readTechnicalInfo(parsed: ParsedDicom, requireImage = true): Dic
   const pixelRepresentation = num(dataSet, 'x00280103', 'us') === 1 ? 1 : 0;
   const planar = num(dataSet, 'x00280006', 'us');
   const framesRaw = num(dataSet, 'x00280008', 'is');
-  const photometric = (str(dataSet, 'x00280004') ?? (samplesPerPixel === 3 ? 'RGB' : 'MONOCHROME2')).toUpperCase();
+  const photometric = (
+    str(dataSet, 'x00280004') ?? (samplesPerPixel === 3 ? 'RGB' : 'MONOCHROME2')
+  ).toUpperCase();
   const hasPixelData = dataSet.elements.x7fe00010 !== undefined;
 
   if (requireImage) {
     if (!hasPixelData) {
-      if (!parsed.parseError) throw new DicomError('NO_PIXEL_DATA', file, 'no pixel data (7FE0,0010) in this file');
+      if (!parsed.parseError)
+        throw new DicomError('NO_PIXEL_DATA', file, 'no pixel data (7FE0,0010) in this file');
       if (looksTruncated(parsed.parseError)) {
         throw new DicomError('TRUNCATED', file, `file ends before the pixel data (${parsed.parseError})`);
       }
-      throw new DicomError('MALFORMED', file, `dataset is corrupt before the pixel data (${parsed.parseError})`);
+      throw new DicomError(
+        'MALFORMED',
+        file,
+        `dataset is corrupt before the pixel data (${parsed.parseError})`,
+      );
     }
     if (rows <= 0 || columns <= 0) {
       throw new DicomError('MALFORMED', file, `image has no usable size (Rows ${rows}, Columns ${columns})`);
@@ -182,7 +195,11 @@ export function readTechnicalInfo(parsed: ParsedDicom, requireImage = true): Dic
       throw new DicomError('UNSUPPORTED_IMAGE', file, `unsupported Samples per Pixel ${samplesPerPixel}`);
     }
     if (bitsStored < 1 || bitsStored > bitsAllocated) {
-      throw new DicomError('MALFORMED', file, `Bits Stored ${bitsStored} does not fit Bits Allocated ${bitsAllocated}`);
+      throw new DicomError(
+        'MALFORMED',
+        file,
+        `Bits Stored ${bitsStored} does not fit Bits Allocated ${bitsAllocated}`,
+      );
     }
   }
 

@@ -7,7 +7,11 @@ import { elementInBounds } from './parse';
 function readWords(dataSet: DataSet, element: Element): Uint16Array {
   const count = Math.floor(element.length / 2);
   const out = new Uint16Array(count);
-  const view = new DataView(dataSet.byteArray.buffer, dataSet.byteArray.byteOffset + element.dataOffset, count * 2);
+  const view = new DataView(
+    dataSet.byteArray.buffer,
+    dataSet.byteArray.byteOffset + element.dataOffset,
+    count * 2,
+  );
   const little = (element.parser ?? dataSet.byteArrayParser) !== dicomParser.bigEndianByteArrayParser;
   for (let i = 0; i < count; i++) out[i] = view.getUint16(i * 2, little);
   return out;
@@ -29,7 +33,8 @@ function readChannel(dataSet: DataSet, colour: 'red' | 'green' | 'blue', signedI
   }
   const rawEntries = dataSet.uint16(descriptorTag, 0) ?? 0;
   const entries = rawEntries === 0 ? 65536 : rawEntries;
-  const firstMapped = (signedIndices ? dataSet.int16(descriptorTag, 1) : dataSet.uint16(descriptorTag, 1)) ?? 0;
+  const firstMapped =
+    (signedIndices ? dataSet.int16(descriptorTag, 1) : dataSet.uint16(descriptorTag, 1)) ?? 0;
   const bits = dataSet.uint16(descriptorTag, 2) ?? 16;
 
   const segmented = dataSet.elements[`x0028122${suffix}`];
@@ -48,7 +53,11 @@ function readChannel(dataSet: DataSet, colour: 'red' | 'green' | 'blue', signedI
       entries,
       firstMapped,
       bits,
-      values: new Uint8Array(dataSet.byteArray.buffer, dataSet.byteArray.byteOffset + plain.dataOffset, entries),
+      values: new Uint8Array(
+        dataSet.byteArray.buffer,
+        dataSet.byteArray.byteOffset + plain.dataOffset,
+        entries,
+      ),
     };
   }
   return { entries, firstMapped, bits, values: readWords(dataSet, plain) };
@@ -75,5 +84,10 @@ export function readPalette(dataSet: DataSet, signedIndices: boolean): PaletteLu
   const b = toBytes(blue);
   const n = Math.min(r.length, g.length, b.length);
   if (n === 0) throw new Error('palette LUT has no entries');
-  return { firstMapped: red.firstMapped, red: r.subarray(0, n), green: g.subarray(0, n), blue: b.subarray(0, n) };
+  return {
+    firstMapped: red.firstMapped,
+    red: r.subarray(0, n),
+    green: g.subarray(0, n),
+    blue: b.subarray(0, n),
+  };
 }

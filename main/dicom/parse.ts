@@ -27,7 +27,9 @@ export interface ParsedDicom {
 }
 
 const KNOWN_VRS = new Set(
-  'AE AS AT CS DA DS DT FL FD IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM UC UI UL UN UR US UT UV'.split(' '),
+  'AE AS AT CS DA DS DT FL FD IS LO LT OB OD OF OL OV OW PN SH SL SQ SS ST SV TM UC UI UL UN UR US UT UV'.split(
+    ' ',
+  ),
 );
 /** Groups a dataset may plausibly start with: command, meta, identifying, patient, acquisition... */
 const START_GROUPS = new Set([0x0000, 0x0002, 0x0004, 0x0008, 0x0010, 0x0018, 0x0020, 0x0028]);
@@ -91,19 +93,28 @@ function readUid(dataSet: DataSet, tag: string): string | undefined {
 }
 
 function hasDicmPrefix(bytes: Uint8Array): boolean {
-  return bytes.length >= 132 && bytes[128] === 0x44 && bytes[129] === 0x49 && bytes[130] === 0x43 && bytes[131] === 0x4d;
+  return (
+    bytes.length >= 132 &&
+    bytes[128] === 0x44 &&
+    bytes[129] === 0x49 &&
+    bytes[130] === 0x43 &&
+    bytes[131] === 0x4d
+  );
 }
 
 function messageOf(err: unknown): string {
   if (err instanceof Error) return err.message;
   if (typeof err === 'string') return err;
-  if (err && typeof err === 'object' && 'exception' in err) return messageOf((err as { exception: unknown }).exception);
+  if (err && typeof err === 'object' && 'exception' in err)
+    return messageOf((err as { exception: unknown }).exception);
   return String(err);
 }
 
 /** True for dicom-parser messages that mean "the bytes ran out". */
 export function looksTruncated(message: string): boolean {
-  return /past end|overread|overrun|end of buffer|beyond|greater than or equal to|eof|maxP ?osition|not found at offset/i.test(message);
+  return /past end|overread|overrun|end of buffer|beyond|greater than or equal to|eof|maxP ?osition|not found at offset/i.test(
+    message,
+  );
 }
 
 interface MetaHeader {
@@ -126,7 +137,11 @@ function readMetaHeader(bytes: Uint8Array, file: string): MetaHeader {
     } else if (sniffed) {
       return { dataSet: null, position: 0, bytes };
     } else {
-      throw new DicomError('NOT_DICOM', file, 'not a DICOM file: no DICM preamble and no recognisable dataset');
+      throw new DicomError(
+        'NOT_DICOM',
+        file,
+        'not a DICOM file: no DICM preamble and no recognisable dataset',
+      );
     }
   }
   try {
@@ -212,7 +227,8 @@ export function parseDicomBytes(input: Uint8Array, file: string, options: ParseO
     throw new DicomError('TRUNCATED', file, 'file ends after the file meta information: no dataset');
   }
 
-  const parser = readAs === EXPLICIT_BE ? dicomParser.bigEndianByteArrayParser : dicomParser.littleEndianByteArrayParser;
+  const parser =
+    readAs === EXPLICIT_BE ? dicomParser.bigEndianByteArrayParser : dicomParser.littleEndianByteArrayParser;
   const elements: Record<string, Element> = {};
   const dataSet = new dicomParser.DataSet(parser, bytes, elements);
   dataSet.warnings = [];
@@ -232,7 +248,11 @@ export function parseDicomBytes(input: Uint8Array, file: string, options: ParseO
     }
   }
   if (Object.keys(elements).length === 0) {
-    throw new DicomError('NOT_DICOM', file, `not a DICOM file: no readable data elements (${parseError ?? 'empty'})`);
+    throw new DicomError(
+      'NOT_DICOM',
+      file,
+      `not a DICOM file: no readable data elements (${parseError ?? 'empty'})`,
+    );
   }
   return {
     file,
@@ -248,5 +268,9 @@ export function parseDicomBytes(input: Uint8Array, file: string, options: ParseO
 
 /** True when an element's value lies wholly inside the byte array (the parser does not always check). */
 export function elementInBounds(dataSet: DataSet, element: Element): boolean {
-  return element.dataOffset >= 0 && element.length >= 0 && element.dataOffset + element.length <= dataSet.byteArray.length;
+  return (
+    element.dataOffset >= 0 &&
+    element.length >= 0 &&
+    element.dataOffset + element.length <= dataSet.byteArray.length
+  );
 }

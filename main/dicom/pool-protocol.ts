@@ -11,7 +11,13 @@ export type ToDecodeWorker =
 
 export type FromDecodeWorker =
   | { type: 'ready' }
-  | { type: 'info'; id: number; info: DicomTechnicalInfo; deidentified?: DeidentifiedMetadata; frameCount: number }
+  | {
+      type: 'info';
+      id: number;
+      info: DicomTechnicalInfo;
+      deidentified?: DeidentifiedMetadata;
+      frameCount: number;
+    }
   | { type: 'frame'; id: number; frame: DecodedFrame }
   | { type: 'done'; id: number }
   | { type: 'error'; id: number; error: { code: DicomErrorCode; file: string; reason: string } };

@@ -3,7 +3,14 @@ import path from 'node:path';
 import { appRoot, runningFromSource } from '../config/paths';
 import { DicomError } from './errors';
 import type { FromDecodeWorker, ToDecodeWorker } from './pool-protocol';
-import type { DecodedDicom, DecodedFrame, DecodeOptions, DecodePoolOptions, DeidentifiedMetadata, DicomTechnicalInfo } from './types';
+import type {
+  DecodedDicom,
+  DecodedFrame,
+  DecodeOptions,
+  DecodePoolOptions,
+  DeidentifiedMetadata,
+  DicomTechnicalInfo,
+} from './types';
 
 const DEFAULT_TIMEOUT_MS = 60_000;
 const DEFAULT_MAX_OLD_SPACE_MB = 2048;
@@ -46,7 +53,10 @@ class DecodeWorker {
   private workSpentMs = 0;
   private timeoutMs: number;
 
-  constructor(private readonly options: Required<Pick<DecodePoolOptions, 'timeoutMs' | 'maxOldSpaceMb'>> & DecodePoolOptions) {
+  constructor(
+    private readonly options: Required<Pick<DecodePoolOptions, 'timeoutMs' | 'maxOldSpaceMb'>> &
+      DecodePoolOptions,
+  ) {
     this.timeoutMs = options.timeoutMs;
   }
 
@@ -103,7 +113,14 @@ class DecodeWorker {
     const child = this.child ?? this.spawn();
     this.setRef(child, true);
     this.timeoutMs = task.options.timeoutMs ?? this.options.timeoutMs;
-    this.send({ type: 'decode', id: task.id, path: task.filePath, name: task.name, options: task.options, streaming: task.streaming });
+    this.send({
+      type: 'decode',
+      id: task.id,
+      path: task.filePath,
+      name: task.name,
+      options: task.options,
+      streaming: task.streaming,
+    });
   }
 
   /** Ask for the next frame of a streaming task. */
@@ -173,7 +190,11 @@ class DecodeWorker {
     child.kill('SIGKILL');
     this.current = null;
     task.onFailure(
-      new DicomError('TIMEOUT', task.name, `decoding took longer than ${this.timeoutMs >= 1000 ? `${(this.timeoutMs / 1000).toFixed(1)} s` : `${this.timeoutMs} ms`} and was stopped`),
+      new DicomError(
+        'TIMEOUT',
+        task.name,
+        `decoding took longer than ${this.timeoutMs >= 1000 ? `${(this.timeoutMs / 1000).toFixed(1)} s` : `${this.timeoutMs} ms`} and was stopped`,
+      ),
     );
     this.onIdle?.();
   }
@@ -188,8 +209,16 @@ class DecodeWorker {
     const outOfMemory = /heap out of memory|Allocation failed|out of memory/i.test(this.stderr);
     task.onFailure(
       outOfMemory
-        ? new DicomError('TOO_LARGE', task.name, `decoding ran out of memory (limit ${this.options.maxOldSpaceMb} MB)`)
-        : new DicomError('WORKER_CRASHED', task.name, `the decoder process stopped unexpectedly (${signal ?? `exit code ${code}`})`),
+        ? new DicomError(
+            'TOO_LARGE',
+            task.name,
+            `decoding ran out of memory (limit ${this.options.maxOldSpaceMb} MB)`,
+          )
+        : new DicomError(
+            'WORKER_CRASHED',
+            task.name,
+            `the decoder process stopped unexpectedly (${signal ?? `exit code ${code}`})`,
+          ),
     );
     this.onIdle?.();
   }
@@ -277,7 +306,11 @@ export class DecodePool {
   decodeFile(filePath: string, options: DecodeOptions = {}): Promise<DecodedDicom> {
     const name = path.basename(filePath);
     return new Promise<DecodedDicom>((resolve, reject) => {
-      const result: DecodedDicom = { file: name, info: undefined as unknown as DicomTechnicalInfo, frames: [] };
+      const result: DecodedDicom = {
+        file: name,
+        info: undefined as unknown as DicomTechnicalInfo,
+        frames: [],
+      };
       try {
         this.submit({
           filePath,
@@ -311,21 +344,31 @@ export class DecodePool {
 
   /**
    * Stream frames one by one: the child decodes frame n+1 only after the consumer took frame n, so long
-   * cine loops never pile up in memory. Breaking out of the loop cancels the rest.
+   * cine loops never pile up in memory. Breaking out of the loop cancels the rest; a stream that is
+   * neither consumed to the end nor broken out of (nor `frames.return()`ed) keeps its child busy.
    */
   async stream(filePath: string, options: DecodeOptions = {}): Promise<DecodeStream> {
     const name = path.basename(filePath);
-    type Event = { kind: 'frame'; frame: DecodedFrame } | { kind: 'done' } | { kind: 'error'; error: DicomError };
+    type Event =
+      { kind: 'frame'; frame: DecodedFrame } | { kind: 'done' } | { kind: 'error'; error: DicomError };
     const events: Event[] = [];
     let wake: (() => void) | null = null;
-    let header: ((value: { info: DicomTechnicalInfo; deidentified?: DeidentifiedMetadata; frameCount: number }) => void) | null = null;
+    let header:
+      | ((value: {
+          info: DicomTechnicalInfo;
+          deidentified?: DeidentifiedMetadata;
+          frameCount: number;
+        }) => void)
+      | null = null;
     let headerFailed: ((error: DicomError) => void) | null = null;
-    const headerPromise = new Promise<{ info: DicomTechnicalInfo; deidentified?: DeidentifiedMetadata; frameCount: number }>(
-      (resolve, reject) => {
-        header = resolve;
-        headerFailed = reject;
-      },
-    );
+    const headerPromise = new Promise<{
+      info: DicomTechnicalInfo;
+      deidentified?: DeidentifiedMetadata;
+      frameCount: number;
+    }>((resolve, reject) => {
+      header = resolve;
+      headerFailed = reject;
+    });
     const push = (event: Event): void => {
       if (event.kind === 'error' && headerFailed) {
         headerFailed(event.error);
@@ -343,12 +386,20 @@ export class DecodePool {
       streaming: true,
       onMessage: (message) => {
         if (message.type === 'info') {
-          header?.({ info: message.info, deidentified: message.deidentified, frameCount: message.frameCount });
+          header?.({
+            info: message.info,
+            deidentified: message.deidentified,
+            frameCount: message.frameCount,
+          });
           header = null;
           headerFailed = null;
         } else if (message.type === 'frame') push({ kind: 'frame', frame: message.frame });
         else if (message.type === 'done') push({ kind: 'done' });
-        else if (message.type === 'error') push({ kind: 'error', error: new DicomError(message.error.code, message.error.file, message.error.reason) });
+        else if (message.type === 'error')
+          push({
+            kind: 'error',
+            error: new DicomError(message.error.code, message.error.file, message.error.reason),
+          });
       },
       onFailure: (error) => push({ kind: 'error', error }),
     });
@@ -400,7 +451,9 @@ export class DecodePool {
   async close(): Promise<void> {
     this.closed = true;
     for (const pending of this.queue.splice(0)) {
-      pending.task.onFailure(new DicomError('WORKER_CRASHED', pending.task.name, 'the decode pool was closed'));
+      pending.task.onFailure(
+        new DicomError('WORKER_CRASHED', pending.task.name, 'the decode pool was closed'),
+      );
     }
     await Promise.all(this.workers.map((w) => w.close()));
   }

@@ -20,14 +20,41 @@ export interface TransferSyntax {
 }
 
 const LIST: TransferSyntax[] = [
-  { uid: '1.2.840.10008.1.2', name: 'Implicit VR Little Endian', family: 'native', lossy: false, implicitVr: true },
+  {
+    uid: '1.2.840.10008.1.2',
+    name: 'Implicit VR Little Endian',
+    family: 'native',
+    lossy: false,
+    implicitVr: true,
+  },
   { uid: '1.2.840.10008.1.2.1', name: 'Explicit VR Little Endian', family: 'native', lossy: false },
-  { uid: '1.2.840.10008.1.2.2', name: 'Explicit VR Big Endian', family: 'native', lossy: false, bigEndian: true },
-  { uid: '1.2.840.10008.1.2.1.99', name: 'Deflated Explicit VR Little Endian', family: 'deflate', lossy: false },
+  {
+    uid: '1.2.840.10008.1.2.2',
+    name: 'Explicit VR Big Endian',
+    family: 'native',
+    lossy: false,
+    bigEndian: true,
+  },
+  {
+    uid: '1.2.840.10008.1.2.1.99',
+    name: 'Deflated Explicit VR Little Endian',
+    family: 'deflate',
+    lossy: false,
+  },
   { uid: '1.2.840.10008.1.2.5', name: 'RLE Lossless', family: 'rle', lossy: false },
   { uid: '1.2.840.10008.1.2.4.50', name: 'JPEG Baseline (Process 1)', family: 'jpeg-baseline', lossy: true },
-  { uid: '1.2.840.10008.1.2.4.51', name: 'JPEG Extended (Process 2 and 4)', family: 'jpeg-extended', lossy: true },
-  { uid: '1.2.840.10008.1.2.4.57', name: 'JPEG Lossless, Non-Hierarchical (Process 14)', family: 'jpeg-lossless', lossy: false },
+  {
+    uid: '1.2.840.10008.1.2.4.51',
+    name: 'JPEG Extended (Process 2 and 4)',
+    family: 'jpeg-extended',
+    lossy: true,
+  },
+  {
+    uid: '1.2.840.10008.1.2.4.57',
+    name: 'JPEG Lossless, Non-Hierarchical (Process 14)',
+    family: 'jpeg-lossless',
+    lossy: false,
+  },
   {
     uid: '1.2.840.10008.1.2.4.70',
     name: 'JPEG Lossless, Non-Hierarchical, First-Order Prediction (Process 14 [Selection Value 1])',
@@ -39,7 +66,12 @@ const LIST: TransferSyntax[] = [
   { uid: '1.2.840.10008.1.2.4.90', name: 'JPEG 2000 (Lossless Only)', family: 'jpeg2000', lossy: false },
   { uid: '1.2.840.10008.1.2.4.91', name: 'JPEG 2000', family: 'jpeg2000', lossy: true },
   { uid: '1.2.840.10008.1.2.4.201', name: 'HTJ2K (Lossless Only)', family: 'htj2k', lossy: false },
-  { uid: '1.2.840.10008.1.2.4.202', name: 'HTJ2K with RPCL Options (Lossless Only)', family: 'htj2k', lossy: false },
+  {
+    uid: '1.2.840.10008.1.2.4.202',
+    name: 'HTJ2K with RPCL Options (Lossless Only)',
+    family: 'htj2k',
+    lossy: false,
+  },
   { uid: '1.2.840.10008.1.2.4.203', name: 'HTJ2K', family: 'htj2k', lossy: true },
 ];
 

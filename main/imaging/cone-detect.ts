@@ -67,10 +67,10 @@ export function detectCone(frames: readonly Raster[], options: DetectConeOptions
   const fullRegion = usableRegion(options.regions ?? [], fullWidth, fullHeight);
   const region = fullRegion
     ? {
-        x0: Math.floor(fullRegion.x0 / kx),
-        y0: Math.floor(fullRegion.y0 / ky),
-        x1: Math.min(width - 1, Math.ceil((fullRegion.x1 + 1) / kx) - 1),
-        y1: Math.min(height - 1, Math.ceil((fullRegion.y1 + 1) / ky) - 1),
+        x0: (fullRegion.x0 + 0.5) / kx - 0.5,
+        y0: (fullRegion.y0 + 0.5) / ky - 0.5,
+        x1: (fullRegion.x1 + 0.5) / kx - 0.5,
+        y1: (fullRegion.y1 + 0.5) / ky - 0.5,
       }
     : null;
   const result = analyse(lumas, width, height, region);
@@ -128,23 +128,25 @@ function analyse(lumas: Uint8Array[], width: number, height: number, region: Box
   // In a loop, flicker alone marks the scan area (even its darkest tissue); in a still image, texture above
   // the background level does.
   for (let p = 0; p < n; p++) evidence[p] = moving ? moving[p]! : mean[p]! > threshold && textured[p]! ? 1 : 0;
-  if (region) clipToBox(evidence, width, height, region);
 
   const support = scanSupport(evidence, width, height, moving !== null);
   debugHook?.({ evidence, support, width, height });
   const supportArea = count1(support);
-  const method: ConeMethod = region ? 'ultrasound-regions' : moving ? 'cine-variance' : 'image';
   if (supportArea < 0.01 * n) {
     const g: ConeGeometry = region
-      ? { shape: 'rectangle', ...region }
+      ? { shape: 'rectangle', x0: Math.max(0, Math.round(region.x0)), y0: Math.max(0, Math.round(region.y0)), x1: Math.min(width - 1, Math.round(region.x1)), y1: Math.min(height - 1, Math.round(region.y1)) }
       : { shape: 'rectangle', x0: 0, y0: 0, x1: width - 1, y1: height - 1 };
     return { geometry: g, method: region ? 'ultrasound-regions' : 'full-image', confidence: 0 };
   }
 
-  let geometry = fitGeometry(support, width, height);
-  if (region) geometry = constrainToRegion(geometry, region, width, height);
-  const confidence = maskIoU(rasterizeCone(geometry, width, height), support);
-  return { geometry, method, confidence: Math.round(confidence * 1000) / 1000 };
+  const fitted = fitGeometry(support, evidence, width, height);
+  const confidence = maskIoU(rasterizeCone(fitted, width, height), support);
+  const extended = region ? extendToRegion(fitted, region, support, width, height) : null;
+  return {
+    geometry: extended ?? fitted,
+    method: extended ? 'ultrasound-regions' : moving ? 'cine-variance' : 'image',
+    confidence: Math.round(confidence * 1000) / 1000,
+  };
 }
 
 function sampleFrames(frames: readonly Raster[], max: number): Raster[] {
@@ -240,43 +242,60 @@ function scanSupport(evidence: Uint8Array, width: number, height: number, severa
 interface Line {
   a: number;
   b: number;
-  n: number;
+  /** Share of the points within the inlier tolerance of the line. */
+  inliers: number;
 }
 
-/** x = a + b*y by least squares with iterative outlier rejection (edges broken by dark tissue or overlays). */
-function robustLine(ys: number[], xs: number[]): Line | null {
-  let idx = ys.map((_, i) => i);
-  let line: Line | null = null;
-  for (let iter = 0; iter < 4; iter++) {
-    if (idx.length < 6) return line;
-    let sy = 0;
-    let sx = 0;
-    let syy = 0;
-    let sxy = 0;
-    for (const i of idx) {
-      sy += ys[i]!;
-      sx += xs[i]!;
-      syy += ys[i]! * ys[i]!;
-      sxy += ys[i]! * xs[i]!;
-    }
-    const m = idx.length;
-    const den = m * syy - sy * sy;
-    if (den === 0) return line;
-    const b = (m * sxy - sy * sx) / den;
-    const a = (sx - b * sy) / m;
-    line = { a, b, n: m };
-    const residuals = idx.map((i) => Math.abs(xs[i]! - (a + b * ys[i]!)));
-    const sorted = [...residuals].sort((p, q) => p - q);
-    const mad = sorted[Math.floor(sorted.length / 2)]!;
-    const limit = Math.max(2, 3 * mad);
-    const kept = idx.filter((_, k) => residuals[k]! <= limit);
-    if (kept.length === idx.length) break;
-    idx = kept;
+function leastSquares(ys: number[], xs: number[], idx: number[]): { a: number; b: number } | null {
+  let sy = 0;
+  let sx = 0;
+  let syy = 0;
+  let sxy = 0;
+  for (const i of idx) {
+    sy += ys[i]!;
+    sx += xs[i]!;
+    syy += ys[i]! * ys[i]!;
+    sxy += ys[i]! * xs[i]!;
   }
-  return line;
+  const m = idx.length;
+  const den = m * syy - sy * sy;
+  if (m < 2 || den === 0) return null;
+  const b = (m * sxy - sy * sx) / den;
+  return { a: (sx - b * sy) / m, b };
 }
 
-function fitGeometry(support: Uint8Array, width: number, height: number): ConeGeometry {
+/**
+ * x = a + b*y through edge points, robust to stretches where the edge is not the fan's (dark tissue along
+ * it, an icon touching it): the line through two well-separated points that most points agree with
+ * (within `tolerance` px), refined by least squares on those points. Deterministic.
+ */
+function robustLine(ys: number[], xs: number[], tolerance = 1.25): Line | null {
+  const n = ys.length;
+  if (n < 6) return null;
+  const minGap = Math.max(3, Math.floor(n / 3));
+  const step = Math.max(1, Math.floor(n / 24));
+  let best: number[] = [];
+  for (let i = 0; i < n; i += step) {
+    for (let j = i + minGap; j < n; j += step) {
+      if (ys[j] === ys[i]) continue;
+      const b = (xs[j]! - xs[i]!) / (ys[j]! - ys[i]!);
+      const a = xs[i]! - b * ys[i]!;
+      const inliers: number[] = [];
+      for (let k = 0; k < n; k++) if (Math.abs(xs[k]! - (a + b * ys[k]!)) <= tolerance) inliers.push(k);
+      if (inliers.length > best.length) best = inliers;
+    }
+  }
+  if (best.length < 2) return null;
+  let fit = leastSquares(ys, xs, best);
+  if (!fit) return null;
+  // One refinement: the points near the refined line.
+  const near: number[] = [];
+  for (let k = 0; k < n; k++) if (Math.abs(xs[k]! - (fit.a + fit.b * ys[k]!)) <= tolerance) near.push(k);
+  fit = leastSquares(ys, xs, near.length >= 2 ? near : best) ?? fit;
+  return { ...fit, inliers: Math.max(near.length, best.length) / n };
+}
+
+function fitGeometry(support: Uint8Array, evidence: Uint8Array, width: number, height: number): ConeGeometry {
   const left = new Int32Array(height).fill(-1);
   const right = new Int32Array(height).fill(-1);
   let ymin = height;
@@ -291,6 +310,25 @@ function fitGeometry(support: Uint8Array, width: number, height: number): ConeGe
     if (left[y] !== -1) {
       if (y < ymin) ymin = y;
       ymax = y;
+    }
+  }
+  // Edges are read from the evidence itself near the support: the support is smoothed (rounded corners,
+  // a few pixels in from a crisp fan edge), the evidence is pixel-exact where the fan meets the background.
+  const near = dilate(support, width, height, Math.max(2, Math.round(Math.min(width, height) / 40)));
+  const edgeLeft = new Int32Array(height).fill(-1);
+  const edgeRight = new Int32Array(height).fill(-1);
+  const edgeMask = new Uint8Array(support.length);
+  for (let p = 0; p < edgeMask.length; p++) edgeMask[p] = evidence[p]! & near[p]!;
+  for (let y = ymin; y <= ymax; y++) {
+    const row = y * width;
+    for (let x = 0; x < width; x++) {
+      if (!edgeMask[row + x]) continue;
+      if (edgeLeft[y] === -1) edgeLeft[y] = x;
+      edgeRight[y] = x;
+    }
+    if (edgeLeft[y] === -1) {
+      edgeLeft[y] = left[y]!;
+      edgeRight[y] = right[y]!;
     }
   }
   const h = ymax - ymin + 1;
@@ -318,34 +356,42 @@ function fitGeometry(support: Uint8Array, width: number, height: number): ConeGe
 
   // Side edges from the convex hull of the support: dark tissue along an edge leaves notches in the
   // support, not in its hull. Rows between the top and the start of the bottom arc, off the border.
-  const hull = hullRowExtents(left, right, ymin, ymax);
-  const ly: number[] = [];
-  const lx: number[] = [];
-  const ry: number[] = [];
-  const rx: number[] = [];
+  const hull = hullRowExtents(edgeLeft, edgeRight, ymin, ymax);
+  // Edge points per row between the top and the start of the bottom arc, off the image border; straight
+  // edges come from the rows themselves, or from the support's convex hull on a side where dark tissue
+  // makes the rows ragged (fewer than 60% of them on one line).
+  const sides = { left: { hull: [] as [number, number][], rows: [] as [number, number][] }, right: { hull: [] as [number, number][], rows: [] as [number, number][] } };
   for (let y = Math.round(ymin + 0.08 * h); y <= Math.round(ymin + 0.6 * h); y++) {
-    const hl = hull.left[y - ymin]!;
-    const hr = hull.right[y - ymin]!;
-    if (hr - hl + 1 < 0.1 * widest) continue;
-    if (hl > 0.5) {
-      ly.push(y);
-      lx.push(hl);
-    }
-    if (hr < width - 1.5) {
-      ry.push(y);
-      rx.push(hr);
+    const pairs: ['hull' | 'rows', number, number][] = [
+      ['hull', hull.left[y - ymin]!, hull.right[y - ymin]!],
+      ['rows', edgeLeft[y]!, edgeRight[y]!],
+    ];
+    for (const [source, l, r] of pairs) {
+      if (l < 0 || r - l + 1 < 0.1 * widest) continue;
+      if (l > 0.5) sides.left[source].push([y, l]);
+      if (r < width - 1.5) sides.right[source].push([y, r]);
     }
   }
-  const lineL = robustLine(ly, lx);
-  const lineR = robustLine(ry, rx);
+  const sideLine = (side: { hull: [number, number][]; rows: [number, number][] }): Line | null => {
+    const rows = robustLine(side.rows.map((p) => p[0]), side.rows.map((p) => p[1]));
+    if (rows && rows.inliers >= 0.6) return rows;
+    return robustLine(side.hull.map((p) => p[0]), side.hull.map((p) => p[1])) ?? rows;
+  };
+  const lineL = sideLine(sides.left);
+  const lineR = sideLine(sides.right);
+  if (process.env.CONE_DEBUG) console.log(JSON.stringify({ lineL, lineR }));
+  const sectors: SectorGeometry[] = [];
   const slant = 0.06;
-  const sector = lineL && lineR && lineL.b < -slant && lineR.b > slant && lineR.b - lineL.b > 0.25 ? fitSector(support, width, height, lineL, lineR) : null;
+  if (lineL && lineR && lineL.b < -slant && lineR.b > slant && lineR.b - lineL.b > 0.25) {
+    const sector = fitSector(edgeMask, width, height, lineL, lineR);
+    if (sector) sectors.push(sector);
+  }
 
   // The candidate that agrees best with the support wins; rectangles get a small head start, since a
   // linear probe's rectangle can look slanted when overlays touch its sides.
   const candidates: { g: ConeGeometry; bonus: number }[] = [{ g: rectangle, bonus: 0.02 }];
   if (cropped) candidates.push({ g: { shape: 'rectangle', x0: 0, y0: 0, x1: width - 1, y1: height - 1 }, bonus: 0.02 });
-  if (sector) candidates.push({ g: sector, bonus: 0 });
+  for (const sector of sectors) candidates.push({ g: sector, bonus: 0 });
   let best = candidates[0]!.g;
   let bestScore = -Infinity;
   for (const c of candidates) {
@@ -447,7 +493,8 @@ function fitRectangle(support: Uint8Array, width: number, height: number): ConeG
   return { shape: 'rectangle', x0, y0, x1, y1 };
 }
 
-function fitSector(support: Uint8Array, width: number, height: number, lineL: Line, lineR: Line): SectorGeometry | null {
+/** Apex and angles from the edge lines; radii from the distances of the fan's pixels to the apex. */
+function fitSector(pixels: Uint8Array, width: number, height: number, lineL: Line, lineR: Line): SectorGeometry | null {
   const apexY = (lineL.a - lineR.a) / (lineR.b - lineL.b);
   const apexX = lineL.a + lineL.b * apexY;
   const startAngle = Math.atan(lineL.b);
@@ -462,7 +509,7 @@ function fitSector(support: Uint8Array, width: number, height: number, lineL: Li
   for (let y = 0; y < height; y++) {
     const dy = y - apexY;
     for (let x = 0; x < width; x++) {
-      if (!support[y * width + x]) continue;
+      if (!pixels[y * width + x]) continue;
       const dx = x - apexX;
       const theta = Math.atan2(dx, dy);
       const t = (theta - startAngle) / span;
@@ -486,10 +533,11 @@ function fitSector(support: Uint8Array, width: number, height: number, lineL: Li
     (maxAtBorder[b] ? clippedOuter : outer).push(maxD[b]!);
   }
   if (inner.length < bins * 0.4) return null;
-  const median = (a: number[]): number => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)]!;
-  // The near field is often dark: the fan starts nearer the apex than most of its first echoes.
-  const innerRadius = Math.max(0, [...inner].sort((p, q) => p - q)[Math.floor(inner.length * 0.1)]!);
-  const outerRadius = outer.length >= clippedOuter.length ? median(outer) : Math.max(...clippedOuter, ...outer);
+  const quantile = (a: number[], q: number): number => [...a].sort((p, r) => p - r)[Math.min(a.length - 1, Math.floor(a.length * q))]!;
+  // The near field is often dark, and so is deep tissue: the fan starts nearer the apex than most of its
+  // first echoes and reaches as deep as nearly its deepest ones (the cone must hold the whole scan area).
+  const innerRadius = Math.max(0, quantile(inner, 0.1));
+  const outerRadius = outer.length >= clippedOuter.length ? quantile(outer, 0.9) : Math.max(...clippedOuter, ...outer);
   if (!(outerRadius > innerRadius)) return null;
   return { shape: 'sector', apexX, apexY, innerRadius, outerRadius, startAngle, endAngle };
 }
@@ -504,32 +552,45 @@ function usableRegion(regions: UltrasoundRegion[], width: number, height: number
     if (r.spatialFormat !== 1 || (r.dataType !== 1 && r.dataType !== 2)) continue;
     if (!(r.x1 > r.x0 && r.y1 > r.y0)) continue;
     if (r.x0 < 0 || r.y0 < 0 || r.x0 >= width || r.y0 >= height) continue;
-    const b = { x0: r.x0, y0: r.y0, x1: Math.min(width - 1, r.x1), y1: Math.min(height - 1, r.y1) };
-    // Mostly outside the image: the image was resized after acquisition and the region is stale.
-    const inside = (b.x1 - b.x0 + 1) * (b.y1 - b.y0 + 1);
+    // Mostly outside the image: the image was resized after acquisition and the region is stale. Partly
+    // outside (an image cropped after acquisition) is kept, unclipped: its bounds still describe the fan.
+    const inside = (Math.min(width - 1, r.x1) - r.x0 + 1) * (Math.min(height - 1, r.y1) - r.y0 + 1);
     if (inside < 0.5 * (r.x1 - r.x0 + 1) * (r.y1 - r.y0 + 1)) continue;
+    const b = { x0: r.x0, y0: r.y0, x1: r.x1, y1: r.y1 };
     box = box ? { x0: Math.min(box.x0, b.x0), y0: Math.min(box.y0, b.y0), x1: Math.max(box.x1, b.x1), y1: Math.max(box.y1, b.y1) } : b;
   }
   // A region covering (nearly) the whole image says nothing: keep it only when it excludes something.
-  if (box && (box.x1 - box.x0 + 1) * (box.y1 - box.y0 + 1) > 0.98 * width * height) return null;
+  if (box && (Math.min(width - 1, box.x1) - box.x0 + 1) * (Math.min(height - 1, box.y1) - box.y0 + 1) > 0.98 * width * height) return null;
   return box;
 }
 
-function clipToBox(mask: Uint8Array, width: number, height: number, box: Box): void {
-  for (let y = 0; y < height; y++) {
+/**
+ * A sector whose deep part is black (no echoes) looks shallower than it is. When the 2D region of the
+ * Sequence of Ultrasound Regions is the sector's bounding box (its top meets the fan's top and its sides
+ * meet the fan's corners at the region's depth), the fan reaches the region's bottom. Loose regions (the
+ * whole display area, say) are not evidence and change nothing.
+ */
+function extendToRegion(g: ConeGeometry, box: Box, support: Uint8Array, width: number, height: number): ConeGeometry | null {
+  if (g.shape !== 'sector') return null;
+  let top = -1;
+  for (let y = 0; y < height && top < 0; y++) {
     for (let x = 0; x < width; x++) {
-      if (x < box.x0 || x > box.x1 || y < box.y0 || y > box.y1) mask[y * width + x] = 0;
+      if (support[y * width + x]) {
+        top = y;
+        break;
+      }
     }
   }
-}
-
-/** Keep the geometry inside the region; a sector whose deep part is black reaches the region's bottom. */
-function constrainToRegion(g: ConeGeometry, box: Box, width: number, height: number): ConeGeometry {
-  if (g.shape === 'rectangle') {
-    return { shape: 'rectangle', x0: Math.max(g.x0, box.x0), y0: Math.max(g.y0, box.y0), x1: Math.min(g.x1, box.x1), y1: Math.min(g.y1, box.y1) };
-  }
+  const slackY = Math.max(3, 0.03 * height);
+  const slackX = Math.max(3, 0.03 * width);
+  if (top < 0 || Math.abs(top - box.y0) > slackY) return null;
   const centre = Math.min(Math.max(0, g.startAngle), g.endAngle);
-  const reach = (Math.min(box.y1, height - 1) - g.apexY) / Math.cos(centre);
-  void width;
-  return reach > g.outerRadius ? { ...g, outerRadius: reach } : g;
+  const reach = (box.y1 - g.apexY) / Math.cos(centre);
+  if (!(reach > g.outerRadius)) return null;
+  const leftCorner = g.apexX + reach * Math.sin(g.startAngle);
+  const rightCorner = g.apexX + reach * Math.sin(g.endAngle);
+  // Corners beyond the image cannot be checked against the region (the image was cropped).
+  const leftOk = leftCorner < 0 || Math.abs(leftCorner - box.x0) <= slackX;
+  const rightOk = rightCorner > width - 1 || Math.abs(rightCorner - box.x1) <= slackX;
+  return leftOk && rightOk ? { ...g, outerRadius: reach } : null;
 }

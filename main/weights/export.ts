@@ -7,10 +7,12 @@ import type { Database } from 'better-sqlite3';
 import { writeFileAtomic } from '../util/atomic-write';
 import { encodeSafetensors, readSafetensors, type NamedTensor } from './safetensors';
 import { expectedTensors } from './model-config';
+import { gridSize } from '../ml/vit/config';
+import { relativePositionIndex } from '../ml/vit/pos-embed';
 import { getModel, resolveModelFile, safetensorsMetadata, type ModelRecord } from './model-registry';
 
 export interface ExportOptions {
-  /** Only the encoder (no MAE decoder, no mask token): what timm's VisionTransformer loads with strict=True. */
+  /** Only the encoder (no MAE decoder, no mask token): what timm's VisionTransformer / Beit load with strict=True. */
   backboneOnly?: boolean;
 }
 
@@ -50,18 +52,32 @@ function withRunMetadata(db: Database, model: ModelRecord): ModelRecord {
   return { ...model, metadata: m };
 }
 
+/** BEiT's relative_position_index for a g x g grid as PyTorch stores it (int64). */
+function relativePositionIndexTensor(grid: number): NamedTensor {
+  const index = relativePositionIndex(grid);
+  const n = grid * grid + 1;
+  return { dtype: 'I64', shape: [n, n], bytes: new Uint8Array(BigInt64Array.from(index, (v) => BigInt(v)).buffer) };
+}
+
 export function exportModel(db: Database, dataDir: string, id: string, outFile: string, options: ExportOptions = {}): ExportResult {
   const found = getModel(db, id);
   if (!found) throw new ExportError('NOT_FOUND', `no model ${id}`);
   if (path.extname(outFile).toLowerCase() !== '.safetensors') throw new ExportError('BAD_INPUT', 'the export file name must end in .safetensors');
   const model = withRunMetadata(db, found);
   const stored = readSafetensors(resolveModelFile(dataDir, model));
-  let tensors: Map<string, NamedTensor> = stored.tensors;
+  let tensors: Map<string, NamedTensor> = new Map(stored.tensors);
   let config = model.config;
   if (options.backboneOnly) {
-    const backbone = expectedTensors({ ...model.config, decoder: undefined });
+    // Pretraining-only parts (MAE decoder, mask token) left out: a plain ViT loads the rest strictly.
+    config = { ...model.config, decoder: undefined, vit: { ...model.config.vit, maskToken: false } };
+    const backbone = expectedTensors(config);
     tensors = new Map([...stored.tensors].filter(([name]) => backbone.has(name)));
-    config = { ...model.config, decoder: undefined };
+  }
+  if (config.vit.layout === 'beit') {
+    // BEiT, USFM and timm's Beit keep relative_position_index as a persistent buffer: a strict load needs it.
+    const index = relativePositionIndexTensor(gridSize(config.vit));
+    if (config.relPosBias === 'per-block') for (let i = 0; i < config.vit.depth; i++) tensors.set(`blocks.${i}.attn.relative_position_index`, index);
+    else tensors.set('rel_pos_bias.relative_position_index', index);
   }
   const metadata = { ...safetensorsMetadata({ ...model, config }), exported_at: new Date().toISOString(), ...(options.backboneOnly ? { backbone_only: 'true' } : {}) };
   const chunks = encodeSafetensors(tensors, metadata);

@@ -11,6 +11,7 @@ import { importWeights } from './import';
 import { UnsafePickleError, PickleFormatError } from './pickle';
 import { WEIGHTS_EXTENSIONS, WeightsFileError } from './weights-file';
 import { SafetensorsError } from './safetensors';
+import { TorchCheckpointError } from './torch-checkpoint';
 import { describeConfig } from './model-config';
 import { DatasetExportError } from './dataset-export';
 
@@ -40,7 +41,7 @@ export function importFailure(err: unknown): JobFailure | null {
   if (err instanceof DatasetExportError) return new JobFailure('BAD_MANIFEST', err.message);
   if (err instanceof UnsafePickleError) return new JobFailure('UNSAFE_PICKLE', err.message);
   if (err instanceof ImportRefusedError) return new JobFailure('IMPORT_REFUSED', err.message);
-  if (err instanceof WeightsFileError || err instanceof PickleFormatError || err instanceof SafetensorsError) return new JobFailure('BAD_WEIGHTS_FILE', err.message);
+  if (err instanceof WeightsFileError || err instanceof TorchCheckpointError || err instanceof PickleFormatError || err instanceof SafetensorsError) return new JobFailure('BAD_WEIGHTS_FILE', err.message);
   return null;
 }
 

@@ -45,7 +45,9 @@ export function parseSafetensors(buffer: Uint8Array, source = 'safetensors'): Sa
 }
 
 export function readSafetensors(file: string): SafetensorsFile {
-  return parseSafetensors(new Uint8Array(fs.readFileSync(file)), file);
+  const buffer = fs.readFileSync(file);
+  // A view, not `new Uint8Array(buffer)`, which would copy the whole file.
+  return parseSafetensors(new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength), file);
 }
 
 export interface SafetensorsEntry {

@@ -6,6 +6,7 @@ import { selftestCommand } from './selftest';
 import { weightsCommand } from './weights';
 import { pretrainCommand } from './pretrain';
 import { datasetCommand } from './dataset-export';
+import { verifyNumericsCommand } from './verify-numerics';
 
 /** Every `usfm` command. Add a line per command. */
-export const commands: CliCommand[] = [infoCommand, jobsCommand, serveCommand, selftestCommand, weightsCommand, pretrainCommand, datasetCommand];
+export const commands: CliCommand[] = [infoCommand, jobsCommand, serveCommand, selftestCommand, weightsCommand, pretrainCommand, datasetCommand, verifyNumericsCommand];

@@ -53,11 +53,17 @@ export function jpegPrecision(bytes: Uint8Array): number | null {
   return null;
 }
 
-function widen(raw: Uint8Array, bitsPerSample: number, signed: boolean): Uint8Array | Uint16Array | Int16Array {
+function widen(
+  raw: Uint8Array,
+  bitsPerSample: number,
+  signed: boolean,
+): Uint8Array | Uint16Array | Int16Array {
   if (bitsPerSample <= 8) return raw;
   const aligned = raw.byteOffset % 2 === 0 ? raw : new Uint8Array(raw);
   const count = Math.floor(aligned.byteLength / 2);
-  return signed ? new Int16Array(aligned.buffer, aligned.byteOffset, count) : new Uint16Array(aligned.buffer, aligned.byteOffset, count);
+  return signed
+    ? new Int16Array(aligned.buffer, aligned.byteOffset, count)
+    : new Uint16Array(aligned.buffer, aligned.byteOffset, count);
 }
 
 async function runWasm<T extends WasmDecoder, R>(
@@ -257,7 +263,8 @@ export async function decodeCompressedFrame(
             'it exists (libjpeg-turbo build is 8-bit only)',
         );
       }
-      const stream = layout.samplesPerPixel === 3 && layout.photometric === 'RGB' ? labelJpegAsRgb(encoded) : encoded;
+      const stream =
+        layout.samplesPerPixel === 3 && layout.photometric === 'RGB' ? labelJpegAsRgb(encoded) : encoded;
       return checkSize(await decodeJpegBaseline(stream), layout);
     }
     case 'jpeg-lossless':

@@ -28,9 +28,21 @@ export function labelJpegAsRgb(input: Uint8Array): Uint8Array {
     const length = (out[pos + 2] << 8) | out[pos + 3];
     const body = pos + 4;
     if (body + length - 2 > out.length) break;
-    if (marker === 0xe0 && out[body] === 0x4a && out[body + 1] === 0x46 && out[body + 2] === 0x49 && out[body + 3] === 0x46) {
+    if (
+      marker === 0xe0 &&
+      out[body] === 0x4a &&
+      out[body + 1] === 0x46 &&
+      out[body + 2] === 0x49 &&
+      out[body + 3] === 0x46
+    ) {
       out[pos + 1] = 0xef; // JFIF APP0 -> APP15, which libjpeg skips
-    } else if (marker === 0xee && out[body] === 0x41 && out[body + 1] === 0x64 && out[body + 2] === 0x6f && length >= 14) {
+    } else if (
+      marker === 0xee &&
+      out[body] === 0x41 &&
+      out[body + 1] === 0x64 &&
+      out[body + 2] === 0x6f &&
+      length >= 14
+    ) {
       out[body + 11] = 0; // Adobe transform: none
     } else if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
       const components = out[body + 5];

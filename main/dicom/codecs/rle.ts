@@ -40,7 +40,15 @@ export function decodeRleFrame(encoded: Uint8Array, layout: RleFrameLayout): Uin
     }
     const littleEndianByte = bytesPerSample - 1 - byteInSample;
     const stride = samplesPerPixel * bytesPerSample;
-    unpackBits(encoded, start, Math.min(end, encoded.length), out, sample * bytesPerSample + littleEndianByte, stride, pixels);
+    unpackBits(
+      encoded,
+      start,
+      Math.min(end, encoded.length),
+      out,
+      sample * bytesPerSample + littleEndianByte,
+      stride,
+      pixels,
+    );
   }
   if (bitsAllocated === 8) return out;
   if (bitsAllocated === 16) return new Uint16Array(out.buffer, out.byteOffset, out.length / 2);

@@ -48,7 +48,11 @@ interface CodecModule {
   getExceptionMessage?(pointer: number): string | [string, string];
 }
 
-type Factory = (options: { wasmBinary: Uint8Array; print?: (s: string) => void; printErr?: (s: string) => void }) => Promise<CodecModule>;
+type Factory = (options: {
+  wasmBinary: Uint8Array;
+  print?: (s: string) => void;
+  printErr?: (s: string) => void;
+}) => Promise<CodecModule>;
 
 export type CodecName = 'libjpeg-turbo' | 'charls' | 'openjpeg' | 'openjph';
 
@@ -58,7 +62,10 @@ const PACKAGES: Record<CodecName, { js: string; wasm: string }> = {
     wasm: '@cornerstonejs/codec-libjpeg-turbo-8bit/decodewasm',
   },
   charls: { js: '@cornerstonejs/codec-charls/decodewasmjs', wasm: '@cornerstonejs/codec-charls/decodewasm' },
-  openjpeg: { js: '@cornerstonejs/codec-openjpeg/decodewasmjs', wasm: '@cornerstonejs/codec-openjpeg/decodewasm' },
+  openjpeg: {
+    js: '@cornerstonejs/codec-openjpeg/decodewasmjs',
+    wasm: '@cornerstonejs/codec-openjpeg/decodewasm',
+  },
   openjph: { js: '@cornerstonejs/codec-openjph/wasmjs', wasm: '@cornerstonejs/codec-openjph/wasm' },
 };
 
@@ -86,7 +93,8 @@ export function resetCodec(name: CodecName): void {
 
 /** Turn whatever an Emscripten codec threw (a number pointer, a string, an Error) into words. */
 export function codecErrorMessage(module: CodecModule | undefined, err: unknown): string {
-  if (typeof err === 'number' && !module?.getExceptionMessage) return 'the codec rejected the data (corrupt stream)';
+  if (typeof err === 'number' && !module?.getExceptionMessage)
+    return 'the codec rejected the data (corrupt stream)';
   if (typeof err === 'number' && module?.getExceptionMessage) {
     try {
       const message = module.getExceptionMessage(err);

@@ -32,27 +32,26 @@ function mergeHeads(x: tf.Tensor, { batch, tokens, heads }: AttentionShape): tf.
 function forward(qkv: tf.Tensor, bias: tf.Tensor | null, shape: AttentionShape, save: tf.GradSaveFunc): tf.Tensor2D {
   const { batch, tokens, heads } = shape;
   const [q, k, v] = splitHeads(qkv, shape);
-  const scale = 1 / Math.sqrt(q.shape[2]);
-  let scores: tf.Tensor = bmmNN(tf.mul(q, scale), t3(k));
+  const qs = tf.mul(q, 1 / Math.sqrt(q.shape[2])) as tf.Tensor3D; // scale the [T, dh] side, not the [T, T] scores
+  let scores: tf.Tensor = bmmNN(qs, t3(k));
   if (bias) scores = tf.reshape(tf.add(tf.reshape(scores, [batch, heads, tokens, tokens]), bias), [batch * heads, tokens, tokens]);
-  const p = tf.softmax(scores);
-  save([q, k, v, p]);
+  const p = tf.softmax(scores) as tf.Tensor3D;
+  save([qs, k, v, p]);
   return mergeHeads(bmmNN(p, v), shape);
 }
 
 /** Returns [dqkv, dscores] where dscores is the gradient of the pre-softmax scores [B·H, T, T]. */
 function backward(dOut: tf.Tensor, saved: tf.Tensor[], shape: AttentionShape): [tf.Tensor2D, tf.Tensor3D] {
   const { batch, tokens, heads } = shape;
-  const [q, k, v, p] = saved as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
-  const dh = q.shape[2];
+  const [qs, k, v, p] = saved as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
+  const dh = qs.shape[2];
   const scale = 1 / Math.sqrt(dh);
-  const dO = tf.reshape(tf.transpose(tf.reshape(dOut, [batch, tokens, heads, dh]), [0, 2, 1, 3]), [batch * heads, tokens, dh]);
+  const dO: tf.Tensor3D = tf.reshape(tf.transpose(tf.reshape(dOut, [batch, tokens, heads, dh]), [0, 2, 1, 3]), [batch * heads, tokens, dh]);
   const dv = bmmNN(t3(p), dO);
   const dp = bmmNN(dO, t3(v));
   const dScores = tf.mul(p, tf.sub(dp, tf.sum(tf.mul(dp, p), -1, true))) as tf.Tensor3D;
-  const dScaled = tf.mul(dScores, scale) as tf.Tensor3D;
-  const dq = bmmNN(dScaled, k);
-  const dk = bmmNN(t3(dScaled), q);
+  const dq = tf.mul(bmmNN(dScores, k), scale) as tf.Tensor3D;
+  const dk = bmmNN(t3(dScores), qs);
   const dqkv = tf.concat([dq, dk, dv].map((g) => mergeHeads(g, shape)), 1) as tf.Tensor2D;
   return [dqkv, dScores];
 }

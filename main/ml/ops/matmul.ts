@@ -55,11 +55,13 @@ export function matMul2d(a: tf.Tensor2D, b: tf.Tensor2D, transposeA = false, tra
 }
 
 /**
- * Batched flag-free product as one 2-D product per batch entry: WASM's batched kernel runs at ~1 GFLOP/s,
- * a loop of 2-D products at 5-15 GFLOP/s even for attention-sized [197, 64] matrices. No gradient: a
- * building block for ops with their own backward pass.
+ * Batched flag-free product. On WASM one 2-D product per batch entry: the batched kernel runs at ~1 GFLOP/s,
+ * a loop of 2-D products at 5-15 GFLOP/s even for attention-sized [197, 64] matrices (with the slicing fix of
+ * wasm-kernels.ts; tfjs' own unstack made the loop quadratic). Other backends have good batched kernels.
+ * No gradient: a building block for ops with their own backward pass.
  */
 export function bmmNN(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
+  if (tf.getBackend() !== 'wasm') return tf.matMul(a, b);
   const as = tf.unstack(a) as tf.Tensor2D[];
   const bs = tf.unstack(b) as tf.Tensor2D[];
   return tf.stack(as.map((x, i) => tf.matMul(x, bs[i]!))) as tf.Tensor3D;

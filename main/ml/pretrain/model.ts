@@ -42,6 +42,8 @@ export interface PretrainModelConfig {
   fill: FillMode;
   dropPathRate: number;
   decoder: DecoderSpec | null;
+  /** Explicit encoder dimensions instead of the size preset (small test models). */
+  dims?: { embedDim: number; depth: number; numHeads: number };
 }
 
 export interface PretrainModel {
@@ -54,7 +56,7 @@ export interface PretrainModel {
 }
 
 export function encoderConfig(c: PretrainModelConfig): VitConfig {
-  return vitConfig(c.size, {
+  return vitConfig(c.dims ?? c.size, {
     layout: c.layout,
     imgSize: c.imgSize,
     dropPathRate: c.dropPathRate,

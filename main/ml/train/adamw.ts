@@ -30,8 +30,8 @@ export class AdamW {
     readonly options: AdamWOptions,
   ) {
     for (const [name, p] of params) {
-      this.m.set(name, tf.variable(tf.zerosLike(p), false, `adamw.m.${name}`));
-      this.v.set(name, tf.variable(tf.zerosLike(p), false, `adamw.v.${name}`));
+      this.m.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
+      this.v.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
       if (decays(name, p.shape)) this.decayed.add(name);
     }
   }

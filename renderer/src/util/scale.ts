@@ -17,12 +17,21 @@ export function niceTicks(min: number, max: number, count = 5): number[] {
 export function logTicks(min: number, max: number): number[] {
   const lo = Math.floor(Math.log10(min));
   const hi = Math.ceil(Math.log10(max));
-  const ticks: number[] = [];
-  for (let e = lo; e <= hi; e++) {
-    const v = 10 ** e;
-    if (v >= min * 0.999 && v <= max * 1.001) ticks.push(v);
-  }
-  return ticks.length >= 2 ? ticks : niceTicks(min, max, 4);
+  const within = (mantissas: number[]): number[] => {
+    const ticks: number[] = [];
+    for (let e = lo; e <= hi; e++) {
+      for (const m of mantissas) {
+        const v = Number((m * 10 ** e).toPrecision(12));
+        if (v >= min * 0.999 && v <= max * 1.001) ticks.push(v);
+      }
+    }
+    return ticks;
+  };
+  // Decades when the range is wide, 1-2-5 steps when it spans about one decade.
+  const decades = within([1]);
+  if (decades.length >= 3) return decades;
+  const finer = within([1, 2, 5]);
+  return finer.length >= 2 ? finer : niceTicks(min, max, 4);
 }
 
 export function linearScale(domain: [number, number], range: [number, number]): (v: number) => number {

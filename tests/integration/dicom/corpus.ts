@@ -19,13 +19,20 @@ export interface CorpusEntry {
 }
 
 export function corpus(set: CorpusEntry['set']): CorpusEntry[] {
-  const tsv = fs.readFileSync(path.join(DICOM_ROOT, set, 'files.tsv'), 'utf8').trim().split('\n');
+  const tsv = fs
+    .readFileSync(path.join(DICOM_ROOT, set, 'files.tsv'), 'utf8')
+    .trim()
+    .split('\n');
   const header = tsv[0].split('\t');
   const col = (name: string): number => header.indexOf(name);
   return tsv.slice(1).map((line) => {
     const cells = line.split('\t');
     const note = cells[col('dcmtk_decode')] ?? '';
-    const tool = note.startsWith('ok via dcml2pnm') ? 'dcml2pnm' : note.startsWith('ok via dcmj2pnm') ? 'dcmj2pnm' : null;
+    const tool = note.startsWith('ok via dcml2pnm')
+      ? 'dcml2pnm'
+      : note.startsWith('ok via dcmj2pnm')
+        ? 'dcmj2pnm'
+        : null;
     const frames = Number(cells[col('frames')]);
     return {
       set,

@@ -47,7 +47,8 @@ function parsePnm(bytes: Buffer): { width: number; height: number; channels: 1 |
   } else {
     pos++; // single whitespace after maxval
     const wide = maxval > 255;
-    for (let i = 0; i < count; i++) values[i] = wide ? (bytes[pos + 2 * i] << 8) | bytes[pos + 2 * i + 1] : bytes[pos + i];
+    for (let i = 0; i < count; i++)
+      values[i] = wide ? (bytes[pos + 2 * i] << 8) | bytes[pos + 2 * i + 1] : bytes[pos + i];
   }
   return { width, height, channels, values };
 }
@@ -60,7 +61,9 @@ export function dcmtkDecode(
   try {
     const base = path.join(dir, 'frame');
     const format = options.monochromeBits ? ['+opn', String(options.monochromeBits)] : ['+op'];
-    execFileSync(options.jpegLs ? 'dcml2pnm' : 'dcmj2pnm', ['-q', '-M', '+Fa', ...format, file, base], { stdio: 'ignore' });
+    execFileSync(options.jpegLs ? 'dcml2pnm' : 'dcmj2pnm', ['-q', '-M', '+Fa', ...format, file, base], {
+      stdio: 'ignore',
+    });
     const outputs = fs
       .readdirSync(dir)
       .map((name) => ({ name, index: Number(name.split('.')[1]) }))

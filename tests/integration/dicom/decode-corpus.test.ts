@@ -24,7 +24,12 @@ function decode(set: CorpusEntry['set'], file: string): Promise<DecodedDicom> {
 }
 
 function expectSamePixels(a: Raster, b: Raster): void {
-  expect({ w: a.width, h: a.height, c: a.channels, d: a.bitDepth }).toEqual({ w: b.width, h: b.height, c: b.channels, d: b.bitDepth });
+  expect({ w: a.width, h: a.height, c: a.channels, d: a.bitDepth }).toEqual({
+    w: b.width,
+    h: b.height,
+    c: b.channels,
+    d: b.bitDepth,
+  });
   expect(a.data.length).toBe(b.data.length);
   let differing = 0;
   for (let i = 0; i < a.data.length; i++) if (a.data[i] !== b.data[i]) differing++;
@@ -65,17 +70,27 @@ describe('every ultrasound and encodings corpus file decodes', () => {
   it('refuses 12-bit JPEG Extended with a clear error naming the file and the transfer syntax', async () => {
     const entry = corpus('encodings').find((e) => e.tsUid === JPEG_EXTENDED);
     expect(entry).toBeDefined();
-    const error = await decodeDicom(readCorpusFile('encodings', entry!.file), entry!.file).catch((e: unknown) => e);
+    const error = await decodeDicom(readCorpusFile('encodings', entry!.file), entry!.file).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(DicomError);
     expect((error as DicomError).code).toBe('UNSUPPORTED_TRANSFER_SYNTAX');
     expect((error as DicomError).message).toContain(entry!.file);
-    expect((error as DicomError).message).toContain(`unsupported transfer syntax ${JPEG_EXTENDED} (JPEG Extended`);
+    expect((error as DicomError).message).toContain(
+      `unsupported transfer syntax ${JPEG_EXTENDED} (JPEG Extended`,
+    );
   });
 });
 
 describe('lossless encodings of one image decode to identical pixels', () => {
   const groups: Array<[string, Array<[CorpusEntry['set'], string]>]> = [
-    ['US1', [['ultrasound', 'pydicom-data/US1_UNCR.dcm'], ['ultrasound', 'WG04/US1_RLE.dcm']]],
+    [
+      'US1',
+      [
+        ['ultrasound', 'pydicom-data/US1_UNCR.dcm'],
+        ['ultrasound', 'WG04/US1_RLE.dcm'],
+      ],
+    ],
     [
       'OBXXXX1A',
       [
@@ -137,7 +152,10 @@ describe('lossless encodings of one image decode to identical pixels', () => {
   });
 
   it('lossy JPEG 2000 (YBR_ICT) stays within a few grey levels of the uncompressed original', async () => {
-    const [original, j2k] = await Promise.all([decode('ultrasound', 'pydicom-data/US1_UNCR.dcm'), decode('ultrasound', 'pydicom-data/US1_J2KI.dcm')]);
+    const [original, j2k] = await Promise.all([
+      decode('ultrasound', 'pydicom-data/US1_UNCR.dcm'),
+      decode('ultrasound', 'pydicom-data/US1_J2KI.dcm'),
+    ]);
     expect(j2k.frames[0].raster.channels).toBe(3);
     expect(meanAbsDiff(j2k.frames[0].raster, original.frames[0].raster)).toBeLessThan(2);
   });

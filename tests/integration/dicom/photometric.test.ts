@@ -24,7 +24,10 @@ describe('MONOCHROME1', () => {
   // dcmtk is no reference here: it inverts signed data as 32768 - v (one off the stored range) and leaves
   // JPEG-compressed MONOCHROME1 uninverted, so the expected values are the definition itself.
   it('is inverted to MONOCHROME2 semantics: signed v -> -1 - v', async () => {
-    const original = await decodeDicom(fs.readFileSync(path.join(DICOM_ROOT, 'encodings/pydicom/MR_small.dcm')), 'MR_small.dcm');
+    const original = await decodeDicom(
+      fs.readFileSync(path.join(DICOM_ROOT, 'encodings/pydicom/MR_small.dcm')),
+      'MR_small.dcm',
+    );
     const file = variant('encodings/pydicom/MR_small.dcm', 'mono1.dcm', ['-m', '(0028,0004)=MONOCHROME1']);
     const inverted = await decodeDicom(fs.readFileSync(file), 'mono1.dcm');
     expect(inverted.info.photometric).toBe('MONOCHROME1');
@@ -87,7 +90,11 @@ describe('segmented palette colour LUTs', () => {
     const fromSegments = await decodeDicom(fs.readFileSync(segmented), 'segmented.dcm');
     const fromPlain = await decodeDicom(fs.readFileSync(plain), 'plain.dcm');
     expect(fromSegments.frames[0].raster.channels).toBe(3);
-    expect(Buffer.from(fromSegments.frames[0].raster.data.buffer).equals(Buffer.from(fromPlain.frames[0].raster.data.buffer))).toBe(true);
+    expect(
+      Buffer.from(fromSegments.frames[0].raster.data.buffer).equals(
+        Buffer.from(fromPlain.frames[0].raster.data.buffer),
+      ),
+    ).toBe(true);
     const reference = dcmtkDecode(plain, { jpegLs: false, monochromeBits: null });
     const ours = fromPlain.frames[0].raster.data;
     let mismatches = 0;

@@ -27,7 +27,13 @@ describe('DecodePool', () => {
     expect(viaPool.info).toEqual(inProcess.info);
     viaPool.frames.forEach((frame, i) => {
       expect(frame.raster.data).toBeInstanceOf(Uint8Array);
-      expect(Buffer.from(frame.raster.data.buffer, frame.raster.data.byteOffset, frame.raster.data.byteLength).equals(Buffer.from(inProcess.frames[i].raster.data))).toBe(true);
+      expect(
+        Buffer.from(
+          frame.raster.data.buffer,
+          frame.raster.data.byteOffset,
+          frame.raster.data.byteLength,
+        ).equals(Buffer.from(inProcess.frames[i].raster.data)),
+      ).toBe(true);
     });
     const mr = await pool.decodeFile(file('encodings/pydicom/MR_small_bigendian.dcm'));
     expect(mr.frames[0].raster.data).toBeInstanceOf(Int16Array);
@@ -101,7 +107,12 @@ describe('DecodePool', () => {
   it('several children decode files side by side', async () => {
     const wide = new DecodePool({ size: 2 });
     try {
-      const files = [CINE, IMPLICIT, file('ultrasound/WG04/US1_RLE.dcm'), file('encodings/pydicom-data/HTJ2K_08_RGB.dcm')];
+      const files = [
+        CINE,
+        IMPLICIT,
+        file('ultrasound/WG04/US1_RLE.dcm'),
+        file('encodings/pydicom-data/HTJ2K_08_RGB.dcm'),
+      ];
       const results = await Promise.all(files.map((f) => wide.decodeFile(f, { maxFrames: 2 })));
       expect(results.map((r) => r.frames.length)).toEqual([2, 2, 1, 1]);
       expect(wide.pids()).toHaveLength(2);

@@ -10,7 +10,9 @@ async function outcome(bytes: Uint8Array, label: string): Promise<string> {
     return 'ok';
   } catch (err) {
     if (!(err instanceof DicomError)) {
-      throw new Error(`${label}: threw ${err instanceof Error ? err.constructor.name : typeof err} instead of DicomError: ${String(err)}`);
+      throw new Error(
+        `${label}: threw ${err instanceof Error ? err.constructor.name : typeof err} instead of DicomError: ${String(err)}`,
+      );
     }
     expect(err.message.startsWith(`${label}: `)).toBe(true);
     expect(err.file).toBe(label);
@@ -28,14 +30,22 @@ describe('broken corpus files are rejected cleanly', () => {
   });
 
   it('names the cause in plain words', async () => {
-    const truncated = await decodeDicom(readCorpusFile('broken', 'pydicom/MR_truncated.dcm'), 'MR_truncated.dcm').catch((e: unknown) => e);
+    const truncated = await decodeDicom(
+      readCorpusFile('broken', 'pydicom/MR_truncated.dcm'),
+      'MR_truncated.dcm',
+    ).catch((e: unknown) => e);
     expect(truncated).toBeInstanceOf(DicomError);
     expect((truncated as DicomError).code).toBe('TRUNCATED');
     expect((truncated as DicomError).message).toMatch(/^MR_truncated\.dcm: truncated pixel data/);
 
-    const headerless = await decodeDicom(readCorpusFile('broken', 'pydicom/no_meta.dcm'), 'no_meta.dcm').catch((e: unknown) => e);
+    const headerless = await decodeDicom(
+      readCorpusFile('broken', 'pydicom/no_meta.dcm'),
+      'no_meta.dcm',
+    ).catch((e: unknown) => e);
     expect((headerless as DicomError).code).toBe('NOT_DICOM');
-    expect((headerless as DicomError).message).toBe('no_meta.dcm: not a DICOM file: no DICM preamble and no recognisable dataset');
+    expect((headerless as DicomError).message).toBe(
+      'no_meta.dcm: not a DICOM file: no DICM preamble and no recognisable dataset',
+    );
 
     const png = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108000000003a7e9b55', 'hex');
     const notDicom = await decodeDicom(png, 'photo.png').catch((e: unknown) => e);
@@ -93,11 +103,13 @@ describe('mutated corpus files never crash, hang or throw anything but DicomErro
       const cut = Math.floor((original.length * k) / 25);
       record(await outcome(original.subarray(0, cut), `${file}#cut${cut}`));
     }
-    for (const cut of [0, 1, 7, 128, 131, 132, 140]) record(await outcome(original.subarray(0, cut), `${file}#cut${cut}`));
+    for (const cut of [0, 1, 7, 128, 131, 132, 140])
+      record(await outcome(original.subarray(0, cut), `${file}#cut${cut}`));
 
     for (let k = 0; k < 20; k++) {
       const mutated = Buffer.from(original);
-      for (let j = 0; j < 6; j++) mutated[Math.floor(random() * mutated.length)] ^= 1 << Math.floor(random() * 8);
+      for (let j = 0; j < 6; j++)
+        mutated[Math.floor(random() * mutated.length)] ^= 1 << Math.floor(random() * 8);
       record(await outcome(mutated, `${file}#flip${k}`));
     }
 

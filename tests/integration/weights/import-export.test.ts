@@ -89,7 +89,7 @@ class RelPosBias(nn.Module):
         idx = torch.zeros(g * g + 1, g * g + 1, dtype=torch.long)
         idx[1:, 1:] = rel[..., 0] * (2 * g - 1) + rel[..., 1]
         idx[0, :] = R - 3; idx[:, 0] = R - 2; idx[0, 0] = R - 1
-        s.register_buffer('relative_position_index', idx, persistent=False)  # recomputed, as in timm
+        s.register_buffer('relative_position_index', idx)  # persistent, as in BEiT, USFM and timm's Beit
     def forward(s):
         n = s.g * s.g + 1
         return s.relative_position_bias_table[s.relative_position_index.view(-1)].view(n, n, -1).permute(2, 0, 1)
@@ -117,7 +117,6 @@ def check(file, ref_pth, io, beit):
     config = json.loads(meta['config'])['vit']
     ref = torch.load(ref_pth)
     ref = ref.get('model', ref)
-    ref = {k: v for k, v in ref.items() if 'relative_position_index' not in k}
     model = ViT(config['embedDim'], config['depth'], config['numHeads'], config['imgSize'], beit)
     missing, unexpected = model.load_state_dict(sd, strict=True)
     iod, _ = load_safetensors(f'{fx}/{io}')
@@ -175,7 +174,8 @@ describe('weights.import / export / list / get / delete with real job processes'
     const beitOut = path.join(work, 'beit.safetensors');
     const timmExport = await call<{ fileName: string; tensors: number; bytes: number }>('weights.export', { id: timmId, out: timmOut, backboneOnly: true });
     expect(timmExport).toMatchObject({ fileName: 'timm.safetensors', tensors: 54 });
-    await call('weights.export', { id: beitId, out: beitOut });
+    const beitExport = await call<{ tensors: number }>('weights.export', { id: beitId, out: beitOut });
+    expect(beitExport.tensors).toBe(67); // 66 parameters + the relative_position_index buffer the file came with
     const verified = runPythonJson<{ timm: Verified; beit: Verified }>(VERIFY, [timmOut, beitOut, fixtures]);
     for (const side of ['timm', 'beit'] as const) {
       const v = verified[side];
@@ -186,6 +186,7 @@ describe('weights.import / export / list / get / delete with real job processes'
       expect(v.metadata).toMatchObject({ format: 'pt', usfm_workbench: '1', source: 'imported' });
     }
     expect(verified.beit.shapes['rel_pos_bias.relative_position_bias_table']).toEqual([172, 3]);
+    expect(verified.beit.shapes['rel_pos_bias.relative_position_index']).toEqual([50, 50]);
   });
 
   it('refuses a malicious checkpoint: the job fails with UNSAFE_PICKLE, nothing is registered or executed', async () => {
@@ -262,7 +263,7 @@ describe('usfm weights (CLI)', () => {
       const exp = capture();
       const out = path.join(dir, 'usfm.safetensors');
       expect(await runCli(['weights', 'export', result.model.id, '--out', out, '--data-dir', dir], exp.streams)).toBe(0);
-      expect(exp.out()).toMatch(/66 tensors/);
+      expect(exp.out()).toMatch(/67 tensors/);
       expect(fs.statSync(out).size).toBeGreaterThan(7_000_000);
 
       const usage = capture();

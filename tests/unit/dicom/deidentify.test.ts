@@ -81,7 +81,9 @@ function identifyingValues(dataSet: DataSet, depth = 0): string[] {
   const values: string[] = [];
   for (const [tag, element] of Object.entries(dataSet.elements)) {
     if (element.items) {
-      if (depth < 3) for (const item of element.items) if (item.dataSet) values.push(...identifyingValues(item.dataSet, depth + 1));
+      if (depth < 3)
+        for (const item of element.items)
+          if (item.dataSet) values.push(...identifyingValues(item.dataSet, depth + 1));
       continue;
     }
     const identifying = PROFILE_BY_TAG.has(tag) || (dicomParser.isPrivateTag(tag) && !tag.endsWith('0010'));
@@ -104,13 +106,17 @@ describe('no identifying value survives on real files', () => {
     // A kept technical value may coincide with an identifying one (Manufacturer "TOSHIBA" also in a
     // private tag): only values that appear for no such reason count as leaks.
     const kept = Object.values(meta.attributes).flat().map(String).join('\n');
-    const leaked = identifyingValues(parsed.dataSet).filter((value) => json.includes(value) && !kept.includes(value));
+    const leaked = identifyingValues(parsed.dataSet).filter(
+      (value) => json.includes(value) && !kept.includes(value),
+    );
     expect(leaked).toEqual([]);
 
     const patientId = parsed.dataSet.string('x00100020')?.trim();
     if (patientId) {
       expect(meta.patientKeySource).toBe('patient-id');
-      expect(meta.patientKey).toBe(pseudonymousPatientKey(key, patientId, parsed.dataSet.string('x00100021')?.trim() ?? ''));
+      expect(meta.patientKey).toBe(
+        pseudonymousPatientKey(key, patientId, parsed.dataSet.string('x00100021')?.trim() ?? ''),
+      );
     }
     const studyUid = parsed.dataSet.string('x0020000d')?.trim();
     if (studyUid) expect(meta.studyUid).toBe(remapUid(key, studyUid));
@@ -126,7 +132,11 @@ describe('no identifying value survives on real files', () => {
   });
 
   it('keeps the Sequence of Ultrasound Regions as plain objects', () => {
-    const meta = deidentifyDicom(fs.readFileSync(path.join(DICOM_ROOT, 'ultrasound/pydicom/examples_palette.dcm')), 'palette', key);
+    const meta = deidentifyDicom(
+      fs.readFileSync(path.join(DICOM_ROOT, 'ultrasound/pydicom/examples_palette.dcm')),
+      'palette',
+      key,
+    );
     expect(meta.ultrasoundRegions.length).toBeGreaterThan(0);
     const region = meta.ultrasoundRegions[0];
     expect(region.spatialFormatName).toBe('2D');
@@ -190,7 +200,13 @@ describe('a file carrying patient data leaks none of it', () => {
     expect(result.deidentified?.patientKey).toBe(pseudonymousPatientKey(key, 'PID-7730219', 'ST-MARYS-MRN'));
     expect(result.deidentified?.studyUid).toBe(remapUid(key, studyUid));
     expect(result.deidentified?.removed).toEqual(
-      expect.arrayContaining(['PatientName', 'PatientID', 'InstitutionName', 'ImageComments', 'PrivateAttributes']),
+      expect.arrayContaining([
+        'PatientName',
+        'PatientID',
+        'InstitutionName',
+        'ImageComments',
+        'PrivateAttributes',
+      ]),
     );
     expect(result.deidentified?.attributes.Manufacturer).toBeDefined();
     expect(result.deidentified?.attributes.Modality).toBe('US');
@@ -199,7 +215,12 @@ describe('a file carrying patient data leaks none of it', () => {
   it('files without PatientID still group by study', () => {
     const withoutId = patient.filter(([tag]) => tag !== '0010,0020');
     const a = makeFile('no-id-a.dcm', [...withoutId, ['0020,000d', 'UI', studyUid], ['0010,0020', 'LO', '']]);
-    const b = makeFile('no-id-b.dcm', [...withoutId, ['0020,000d', 'UI', studyUid], ['0010,0020', 'LO', ''], ['0008,0018', 'UI', '1.2.3.4.5.6.7']]);
+    const b = makeFile('no-id-b.dcm', [
+      ...withoutId,
+      ['0020,000d', 'UI', studyUid],
+      ['0010,0020', 'LO', ''],
+      ['0008,0018', 'UI', '1.2.3.4.5.6.7'],
+    ]);
     const metaA = deidentifyDicom(fs.readFileSync(a), 'a', key);
     const metaB = deidentifyDicom(fs.readFileSync(b), 'b', key);
     expect(metaA.patientKeySource).toBe('study-uid');

@@ -40,7 +40,9 @@ describe('transfer syntaxes', () => {
       const bytes = fs.readFileSync(entry.fullPath);
       if (bytes.subarray(128, 132).toString('latin1') !== 'DICM') continue; // no meta header to skip
       const metaEnd = datasetStart(bytes);
-      const expected = ['1.2.840.10008.1.2', '1.2.840.10008.1.2.2'].includes(entry.tsUid) ? entry.tsUid : '1.2.840.10008.1.2.1';
+      const expected = ['1.2.840.10008.1.2', '1.2.840.10008.1.2.2'].includes(entry.tsUid)
+        ? entry.tsUid
+        : '1.2.840.10008.1.2.1';
       expect(sniffEncoding(bytes, metaEnd)).toBe(expected);
     }
     expect(sniffEncoding(Buffer.from('%PDF-1.7\n%âãÏÓ\n1 0 obj\n<<>>\nendobj\n'), 0)).toBeNull();
@@ -73,11 +75,36 @@ describe('technical info', () => {
       physicalUnitsXName: 'cm',
       physicalUnitsYName: 'cm',
     });
-    expect(info.ultrasoundRegions[0].physicalDeltaX).toBeCloseTo(0.026228787661969974, 15);
-    expect(info.ultrasoundRegions[1]).toMatchObject({ spatialFormatName: 'waveform', dataTypeName: 'ECG trace', referencePixelX0: -176, physicalUnitsXName: 's' });
+    expect(info.ultrasoundRegions[0].physicalDeltaX).toBeCloseTo(0.0262287876619699, 12);
+    expect(info.ultrasoundRegions[1]).toMatchObject({
+      spatialFormatName: 'waveform',
+      dataTypeName: 'ECG trace',
+      referencePixelX0: -176,
+      physicalUnitsXName: 's',
+    });
+
+    // Implicit VR: the region values are read without VRs (US by length 2, signed 32-bit by length 4).
+    const implicit = readDicomInfo(
+      read('ultrasound/dicomParser/IM00001.implicit_little_endian.dcm'),
+      'implicit.dcm',
+    );
+    expect(implicit.ultrasoundRegions[1]).toMatchObject({
+      spatialFormatName: '2D',
+      x1: 319,
+      y1: 217,
+      referencePixelX0: 183,
+      referencePixelY0: -82,
+    });
+    expect(implicit.ultrasoundRegions[1].physicalDeltaX).toBeCloseTo(-0.2293750081863255, 12);
 
     const cine = readDicomInfo(read('ultrasound/pydicom/examples_ybr_color.dcm'), 'cine.dcm');
-    expect(cine).toMatchObject({ numberOfFrames: 30, frameTimeMs: 33.333, photometric: 'YBR_FULL_422', outputPhotometric: 'RGB', lossyCompression: true });
+    expect(cine).toMatchObject({
+      numberOfFrames: 30,
+      frameTimeMs: 33.333,
+      photometric: 'YBR_FULL_422',
+      outputPhotometric: 'RGB',
+      lossyCompression: true,
+    });
   });
 });
 
@@ -103,7 +130,9 @@ describe('codec helpers', () => {
     const frame = firstFrame('ultrasound/WG04/US1_RLE.dcm');
     const layout = { rows: 480, columns: 640, samplesPerPixel: 3, bitsAllocated: 8 };
     expect(decodeRleFrame(frame, layout)).toHaveLength(480 * 640 * 3);
-    expect(() => decodeRleFrame(frame.subarray(0, frame.length - 100), layout)).toThrow(/truncated pixel data/);
+    expect(() => decodeRleFrame(frame.subarray(0, frame.length - 100), layout)).toThrow(
+      /truncated pixel data/,
+    );
     expect(() => decodeRleFrame(frame, { ...layout, samplesPerPixel: 1 })).toThrow(/segments/);
   });
 

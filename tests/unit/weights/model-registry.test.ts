@@ -14,6 +14,7 @@ import {
   saveModel,
 } from '../../../main/weights/model-registry';
 import { exportModel } from '../../../main/weights/export';
+import { readWeightsForImport } from '../../../main/weights/import';
 import { expectedTensors, type ModelConfig } from '../../../main/weights/model-config';
 import { openSafetensors, writeSafetensors, float32Tensor } from '../../../main/weights/safetensors';
 import type { StateDict } from '../../../main/weights/state-dict';
@@ -96,7 +97,7 @@ describe('model registry', () => {
 });
 
 describe('export', () => {
-  it('writes PyTorch names with metadata completed from the training run, optionally the backbone only', () => {
+  it('writes PyTorch names with metadata completed from the training run, optionally the backbone only', async () => {
     const now = new Date().toISOString();
     catalog.db
       .prepare(`INSERT INTO runs (id, kind, recipe, config, manifest_hash, state, dir, metrics, created_at, updated_at) VALUES (?, 'pretrain', 'usfm-plus', '{}', ?, 'finished', 'runs/r1', ?, ?, ?)`)
@@ -118,7 +119,36 @@ describe('export', () => {
     expect(b.metadata.backbone_only).toBe('true');
     b.close();
 
+    // An export imports back as the project's own layout, configuration and metadata included.
+    const again = await readWeightsForImport({ file: out });
+    expect(again.report.sourceLayout).toBe('project');
+    expect(again.config).toEqual(mae);
+    expect(again.metadata.recipe).toBe('usfm-plus');
+    const original = tinyModel(mae);
+    for (const [name, t] of again.tensors) expect(Array.from(t.data), name).toEqual(Array.from(original.get(name)!.data));
+
     expect(() => exportModel(catalog.db, dataDir, record.id, path.join(dataDir, 'x.pth'))).toThrow(/must end in \.safetensors/);
     expect(() => exportModel(catalog.db, dataDir, 'mdl_nonexistent', out)).toThrow(/no model/);
+  });
+});
+
+describe('export of the beit layout', () => {
+  it("adds BEiT's relative_position_index buffer (int64) and leaves the mask token out of a backbone-only file", () => {
+    const beit: ModelConfig = { vit: vitConfig({ embedDim: 32, depth: 1, numHeads: 2 }, { layout: 'beit', imgSize: 48, maskToken: true }), relPosBias: 'shared' };
+    const record = saveModel(catalog.db, dataDir, { name: 'usfm tiny', source: 'pretrained', config: beit, tensors: tinyModel(beit) });
+    const out = path.join(dataDir, 'beit.safetensors');
+    exportModel(catalog.db, dataDir, record.id, out, { backboneOnly: true });
+    const reader = openSafetensors(out);
+    try {
+      const index = reader.entries.get('rel_pos_bias.relative_position_index')!;
+      expect(index).toMatchObject({ dtype: 'I64', shape: [10, 10] });
+      const values = new BigInt64Array(reader.readBytes('rel_pos_bias.relative_position_index').slice().buffer);
+      // CLS row / column / corner use the last three table rows: R = (2*3-1)^2 + 3 = 28.
+      expect([values[0], values[1], values[10], values[11]]).toEqual([27n, 25n, 26n, 12n]);
+      expect(reader.entries.has('mask_token')).toBe(false);
+      expect(JSON.parse(reader.metadata.config!).vit.maskToken).toBe(false);
+    } finally {
+      reader.close();
+    }
   });
 });

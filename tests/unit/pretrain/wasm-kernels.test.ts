@@ -1,0 +1,96 @@
+/**
+ * The replacement WASM matrix-product kernels (main/ml/train/wasm-matmul.ts) against the pure-JS cpu
+ * backend, for every transpose combination, batched and broadcast operands, and the fused bias product
+ * whose original WASM kernel adds the bias wrongly when a transpose flag is set.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { prepareTrainingBackend } from '../../../main/ml/train/backend-setup';
+
+interface Case {
+  a: number[];
+  b: number[];
+  ta: boolean;
+  tb: boolean;
+  bias?: boolean;
+}
+
+const CASES: Case[] = [
+  { a: [13, 24], b: [24, 7], ta: false, tb: false },
+  { a: [13, 24], b: [7, 24], ta: false, tb: true },
+  { a: [24, 13], b: [24, 7], ta: true, tb: false },
+  { a: [24, 13], b: [7, 24], ta: true, tb: true },
+  { a: [6, 9, 16], b: [6, 9, 16], ta: false, tb: true },
+  { a: [6, 9, 9], b: [6, 9, 16], ta: true, tb: false },
+  { a: [6, 9, 16], b: [1, 16, 5], ta: false, tb: false },
+  { a: [2, 3, 5, 8], b: [2, 3, 8, 4], ta: false, tb: false },
+  { a: [13, 24], b: [7, 24], ta: false, tb: true, bias: true },
+  { a: [24, 13], b: [24, 7], ta: true, tb: false, bias: true },
+  { a: [1, 13, 24], b: [1, 24, 7], ta: false, tb: false, bias: true },
+];
+
+function values(shape: number[], seed: number): Float32Array {
+  const n = shape.reduce((p, d) => p * d, 1);
+  return Float32Array.from({ length: n }, (_, i) => Math.sin(seed * 12.9898 + i * 78.233) * 0.5);
+}
+
+function run(c: Case): Float32Array {
+  return tf.tidy(() => {
+    const a = tf.tensor(values(c.a, 1), c.a);
+    const b = tf.tensor(values(c.b, 2), c.b);
+    if (!c.bias) return tf.matMul(a, b, c.ta, c.tb).dataSync() as Float32Array;
+    const n = c.tb ? c.b[c.b.length - 2]! : c.b[c.b.length - 1]!;
+    const bias = tf.tensor1d(values([n], 3).map((v) => v * 10));
+    return tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, transposeA: c.ta, transposeB: c.tb, bias }).dataSync() as Float32Array;
+  });
+}
+
+let expected: Float32Array[] = [];
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+  expected = CASES.map(run);
+  const { report } = await prepareTrainingBackend({ backend: 'wasm' });
+  expect(report.active).toBe('wasm');
+});
+
+describe('WASM matrix products', () => {
+  CASES.forEach((c, i) => {
+    it(`${c.bias ? 'fused ' : ''}[${c.a}]${c.ta ? 'ᵀ' : ''} · [${c.b}]${c.tb ? 'ᵀ' : ''}`, () => {
+      const before = tf.memory().numTensors;
+      const got = run(c);
+      expect(tf.memory().numTensors).toBe(before);
+      expect(got.length).toBe(expected[i]!.length);
+      let worst = 0;
+      got.forEach((v, k) => (worst = Math.max(worst, Math.abs(v - expected[i]![k]!))));
+      expect(worst).toBeLessThan(1e-4);
+    });
+  });
+
+  it('keeps gradients of products exact (2-D chain through both operands)', () => {
+    const a = tf.variable(tf.tensor(values([5, 6], 4), [5, 6]));
+    const b = tf.variable(tf.tensor(values([4, 6], 5), [4, 6]));
+    const { grads } = tf.variableGrads(() => tf.sum(tf.square(tf.matMul(a, b, false, true))), [a, b]);
+    // d/dA sum((A Bᵀ)²) = 2 (A Bᵀ) B ; d/dB = 2 (A Bᵀ)ᵀ A, computed on the host.
+    const A = values([5, 6], 4);
+    const B = values([4, 6], 5);
+    const C = new Float64Array(20);
+    for (let i = 0; i < 5; i++) for (let j = 0; j < 4; j++) for (let k = 0; k < 6; k++) C[i * 4 + j] += A[i * 6 + k]! * B[j * 6 + k]!;
+    const dA = grads[a.name]!.dataSync();
+    const dB = grads[b.name]!.dataSync();
+    for (let i = 0; i < 5; i++) for (let k = 0; k < 6; k++) {
+      let s = 0;
+      for (let j = 0; j < 4; j++) s += 2 * C[i * 4 + j]! * B[j * 6 + k]!;
+      expect(dA[i * 6 + k]).toBeCloseTo(s, 4);
+    }
+    for (let j = 0; j < 4; j++) for (let k = 0; k < 6; k++) {
+      let s = 0;
+      for (let i = 0; i < 5; i++) s += 2 * C[i * 4 + j]! * A[i * 6 + k]!;
+      expect(dB[j * 6 + k]).toBeCloseTo(s, 4);
+    }
+    a.dispose();
+    b.dispose();
+    Object.values(grads).forEach((g) => g.dispose());
+  });
+});
