@@ -34,6 +34,7 @@ module.exports = {
     'node_modules/@tensorflow/tfjs-node-gpu/**',
     'node_modules/@tensorflow/tfjs-backend-wasm/dist/*.wasm',
     'node_modules/@cornerstonejs/codec-*/dist/*.wasm',
+    'node_modules/dcmjs-codecs/build/*.wasm',
     'resources/samples/**',
   ],
 

@@ -38,8 +38,14 @@ export function clearImportError(db: Database, datasetId: string, path: string):
 export function listImportErrors(db: Database, q: { datasetId?: string; importId?: string; limit: number; offset?: number }): { errors: ImportError[]; total: number } {
   const where: string[] = [];
   const args: unknown[] = [];
-  if (q.datasetId) (where.push('dataset_id = ?'), args.push(q.datasetId));
-  if (q.importId) (where.push('import_id = ?'), args.push(q.importId));
+  if (q.datasetId) {
+    where.push('dataset_id = ?');
+    args.push(q.datasetId);
+  }
+  if (q.importId) {
+    where.push('import_id = ?');
+    args.push(q.importId);
+  }
   const sql = where.length ? `WHERE ${where.join(' AND ')}` : '';
   const rows = db.prepare(`SELECT * FROM import_errors ${sql} ORDER BY rel_path LIMIT ? OFFSET ?`).all(...args, q.limit, q.offset ?? 0) as ErrorRow[];
   const total = (db.prepare(`SELECT COUNT(*) AS n FROM import_errors ${sql}`).get(...args) as { n: number }).n;

@@ -108,27 +108,38 @@ export function currentSplitId(db: Database, datasetId: string): number | null {
 function whereClause(filter: ItemFilter, splitId: number | null): { sql: string; args: unknown[] } {
   const where = ['i.dataset_id = ?'];
   const args: unknown[] = [filter.datasetId];
+  const add = (clause: string, ...values: unknown[]): void => {
+    where.push(clause);
+    args.push(...values);
+  };
   if (filter.organ !== undefined) {
-    if (filter.organ === null) where.push('i.organ IS NULL');
-    else (where.push('i.organ = ?'), args.push(filter.organ));
+    if (filter.organ === null) add('i.organ IS NULL');
+    else add('i.organ = ?', filter.organ);
   }
   if (filter.classLabel !== undefined) {
-    if (filter.classLabel === null) where.push('i.class_label IS NULL');
-    else (where.push('i.class_label = ?'), args.push(filter.classLabel));
+    if (filter.classLabel === null) add('i.class_label IS NULL');
+    else add('i.class_label = ?', filter.classLabel);
   }
-  if (filter.hasMask !== undefined) (where.push('i.has_mask = ?'), args.push(filter.hasMask ? 1 : 0));
+  if (filter.hasMask !== undefined) add('i.has_mask = ?', filter.hasMask ? 1 : 0);
   const tri = (column: string, mode: Tristate | undefined): void => {
     if (mode === 'exclude') where.push(`i.${column} IS NULL`);
     else if (mode === 'only') where.push(`i.${column} IS NOT NULL`);
   };
   tri('duplicate_of', filter.duplicates);
   tri('near_duplicate_of', filter.nearDuplicates);
-  if (filter.sourceId !== undefined) (where.push('i.source_id = ?'), args.push(filter.sourceId));
+  if (filter.sourceId !== undefined) add('i.source_id = ?', filter.sourceId);
   if (filter.format || filter.pathContains) {
     const parts: string[] = [];
-    if (filter.format) (parts.push('s.format = ?'), args.push(filter.format));
-    if (filter.pathContains) (parts.push(`s.rel_path LIKE ? ESCAPE '\\'`), args.push(`%${filter.pathContains.replace(/[\\%_]/g, (c) => `\\${c}`)}%`));
-    where.push(`i.source_id IN (SELECT s.id FROM sources s WHERE s.dataset_id = i.dataset_id AND ${parts.join(' AND ')})`);
+    const values: unknown[] = [];
+    if (filter.format) {
+      parts.push('s.format = ?');
+      values.push(filter.format);
+    }
+    if (filter.pathContains) {
+      parts.push(`s.rel_path LIKE ? ESCAPE '\\'`);
+      values.push(`%${filter.pathContains.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+    }
+    add(`i.source_id IN (SELECT s.id FROM sources s WHERE s.dataset_id = i.dataset_id AND ${parts.join(' AND ')})`, ...values);
   }
   if (filter.split) {
     if (splitId === null) {
@@ -201,8 +212,14 @@ export interface LabelChange {
 export function assignLabels(db: Database, ids: readonly number[], change: LabelChange): number {
   const sets: string[] = [];
   const args: unknown[] = [];
-  if (change.organ !== undefined) (sets.push('organ = ?'), args.push(change.organ));
-  if (change.classLabel !== undefined) (sets.push('class_label = ?'), args.push(change.classLabel));
+  if (change.organ !== undefined) {
+    sets.push('organ = ?');
+    args.push(change.organ);
+  }
+  if (change.classLabel !== undefined) {
+    sets.push('class_label = ?');
+    args.push(change.classLabel);
+  }
   if (sets.length === 0 || ids.length === 0) return 0;
   const stmt = db.prepare(`UPDATE items SET ${sets.join(', ')} WHERE id = ?`);
   return db.transaction(() => {

@@ -171,13 +171,10 @@ class Image implements DicomImage {
         output = await decodeCompressedFrame(syntax.family, encoded, layout);
       } catch (err) {
         if (err instanceof CodecError) {
-          const unsupported = /cannot be decoded: no maintained/.test(err.message);
           throw new DicomError(
-            unsupported ? 'UNSUPPORTED_TRANSFER_SYNTAX' : 'CODEC_FAILED',
+            'CODEC_FAILED',
             file,
-            unsupported
-              ? `unsupported transfer syntax ${syntax.uid} (${syntax.name}): ${err.message}`
-              : `${syntax.name} frame ${index + 1} could not be decoded (corrupt or truncated pixel data): ${err.message}`,
+            `${syntax.name} frame ${index + 1} could not be decoded (corrupt or truncated pixel data): ${err.message}`,
           );
         }
         throw err;

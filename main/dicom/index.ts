@@ -2,7 +2,8 @@
  * DICOM library: parse (dicom-parser), decode pixel data of every transfer syntax that ultrasound systems
  * and PACS write, describe the image technically, and de-identify metadata (PS3.15 Annex E).
  *
- * Typical use by the import job (bounded: a broken or hostile file cannot crash or hang the caller):
+ * Typical use by the import job (bounded: a broken or hostile file cannot crash or hang the caller; child
+ * processes in Node, worker threads inside Electron or with USFM_DECODE_ISOLATION=thread):
  *
  *   const pool = new DecodePool({ timeoutMs: 60_000, maxOldSpaceMb: 2048 });
  *   const key = loadOrCreateDeidKey(dataDir);
@@ -43,7 +44,14 @@ export {
   type TransferSyntax,
 } from './transfer-syntax';
 export { decodeDicom, openDicom, readDicomInfo, type DicomImage } from './decode';
-export { DecodePool, decodeFileBounded, closeDefaultDecodePool, type DecodeStream } from './pool';
+export {
+  DecodePool,
+  decodeFileBounded,
+  closeDefaultDecodePool,
+  defaultDecodeIsolation,
+  type DecodeStream,
+  type DecodeIsolation,
+} from './pool';
 export {
   deidentifyDicom,
   deidentifyDataSet,

@@ -1,15 +1,17 @@
 /**
- * Child-process entry of DecodePool: reads a file, decodes it in-process and sends the result back.
- * Everything that can go wrong comes back as an 'error' message; a hang or an out-of-memory crash is
- * handled by the parent, which kills and restarts this process.
+ * Entry of DecodePool's decoders, as a child process (IPC) or a worker thread (parentPort): reads a file,
+ * decodes it and sends the result back. Everything that can go wrong comes back as an 'error' message;
+ * a hang or an out-of-memory crash is handled by the parent, which kills and restarts this decoder.
  */
 import fs from 'node:fs';
+import { parentPort } from 'node:worker_threads';
 import { checkDecodedSize, openDicom } from './decode';
 import { DicomError, asDicomError } from './errors';
 import type { FromDecodeWorker, ToDecodeWorker } from './pool-protocol';
 
 function send(message: FromDecodeWorker): void {
-  process.send?.(message);
+  if (parentPort) parentPort.postMessage(message);
+  else process.send?.(message);
 }
 
 let pendingNext: (() => void) | null = null;
@@ -55,7 +57,7 @@ async function handle(request: Extract<ToDecodeWorker, { type: 'decode' }>): Pro
 }
 
 let queue = Promise.resolve();
-process.on('message', (message: ToDecodeWorker) => {
+function onRequest(message: ToDecodeWorker): void {
   if (message.type === 'decode') {
     queue = queue.then(() => handle(message));
   } else if (message.type === 'next' || message.type === 'cancel') {
@@ -64,6 +66,11 @@ process.on('message', (message: ToDecodeWorker) => {
     pendingNext = null;
     resume?.();
   }
-});
-process.on('disconnect', () => process.exit(0));
+}
+if (parentPort) {
+  parentPort.on('message', onRequest);
+} else {
+  process.on('message', onRequest);
+  process.on('disconnect', () => process.exit(0));
+}
 send({ type: 'ready' });

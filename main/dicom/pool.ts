@@ -1,8 +1,15 @@
-import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { appRoot, runningFromSource } from '../config/paths';
 import { DicomError } from './errors';
 import type { FromDecodeWorker, ToDecodeWorker } from './pool-protocol';
+import {
+  decodeWorkerEntry,
+  defaultDecodeIsolation,
+  startDecoderProcess,
+  startDecoderThread,
+  type DecodeIsolation,
+  type DecoderExit,
+  type DecoderTransport,
+} from './pool-transport';
 import type {
   DecodedDicom,
   DecodedFrame,
@@ -12,17 +19,10 @@ import type {
   DicomTechnicalInfo,
 } from './types';
 
+export { decodeWorkerEntry, defaultDecodeIsolation, type DecodeIsolation } from './pool-transport';
+
 const DEFAULT_TIMEOUT_MS = 60_000;
 const DEFAULT_MAX_OLD_SPACE_MB = 2048;
-const STDERR_TAIL = 4096;
-
-/** The child entry: TypeScript under tsx in development and tests, the bundled worker otherwise. */
-export function decodeWorkerEntry(): { file: string; execArgv: string[] } {
-  if (runningFromSource()) {
-    return { file: path.join(appRoot(), 'main', 'dicom', 'pool-worker.ts'), execArgv: ['--import', 'tsx'] };
-  }
-  return { file: path.join(appRoot(), 'dist', 'main', 'dicom-worker.mjs'), execArgv: [] };
-}
 
 /** A streaming decode: info first, then frames on demand (the child decodes the next one when asked). */
 export interface DecodeStream {
@@ -43,20 +43,21 @@ interface Task {
   onFailure(error: DicomError): void;
 }
 
-/** One child process; decodes one file at a time and is replaced after a crash or timeout. */
+type ResolvedPoolOptions = Required<Pick<DecodePoolOptions, 'timeoutMs' | 'maxOldSpaceMb'>> &
+  DecodePoolOptions & { isolation: DecodeIsolation };
+
+/** One decoder (child process or worker thread); one file at a time, replaced after a crash or timeout. */
 class DecodeWorker {
-  private child: ChildProcess | null = null;
-  private stderr = '';
+  private decoder: DecoderTransport | null = null;
+  private readonly ready = new WeakSet<DecoderTransport>();
+  private readonly readyWaiters = new Map<DecoderTransport, Array<(started: boolean) => void>>();
   private current: Task | null = null;
   private timer: NodeJS.Timeout | null = null;
   private workStartedAt = 0;
   private workSpentMs = 0;
   private timeoutMs: number;
 
-  constructor(
-    private readonly options: Required<Pick<DecodePoolOptions, 'timeoutMs' | 'maxOldSpaceMb'>> &
-      DecodePoolOptions,
-  ) {
+  constructor(private readonly options: ResolvedPoolOptions) {
     this.timeoutMs = options.timeoutMs;
   }
 
@@ -64,54 +65,51 @@ class DecodeWorker {
     return this.current !== null;
   }
 
-  /** Start the child now (if not running) and wait until it has loaded the decoder. */
+  /** Process id, or thread id in thread mode, of the running decoder. */
+  get id(): number | undefined {
+    return this.decoder?.id;
+  }
+
+  get kind(): DecodeIsolation {
+    return this.options.isolation;
+  }
+
+  /** Start the decoder now (if not running) and wait until it has loaded the codecs' JavaScript. */
   warmUp(): Promise<void> {
-    const child = this.child ?? this.spawn();
+    const decoder = this.decoder ?? this.spawn();
+    if (this.ready.has(decoder)) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
-      if (this.readyChildren.has(child)) return resolve();
-      const onMessage = (message: FromDecodeWorker): void => {
-        if (message.type !== 'ready') return;
-        child.off('message', onMessage);
-        child.off('exit', onExit);
-        resolve();
-      };
-      const onExit = (): void => reject(new Error('the decoder process exited while starting'));
-      child.on('message', onMessage);
-      child.once('exit', onExit);
+      const waiters = this.readyWaiters.get(decoder) ?? [];
+      waiters.push((started) =>
+        started ? resolve() : reject(new Error('the decoder exited while starting')),
+      );
+      this.readyWaiters.set(decoder, waiters);
     });
   }
 
-  get pid(): number | undefined {
-    return this.child?.pid;
+  private settleReady(decoder: DecoderTransport, started: boolean): void {
+    const waiters = this.readyWaiters.get(decoder);
+    this.readyWaiters.delete(decoder);
+    for (const waiter of waiters ?? []) waiter(started);
   }
 
-  private readonly readyChildren = new WeakSet<ChildProcess>();
-
-  private spawn(): ChildProcess {
+  private spawn(): DecoderTransport {
     const entry = this.options.workerEntry ?? decodeWorkerEntry();
-    const child = fork(entry.file, [], {
-      execArgv: [...entry.execArgv, `--max-old-space-size=${this.options.maxOldSpaceMb}`],
-      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-      serialization: 'advanced',
-    });
-    this.stderr = '';
-    child.stderr?.on('data', (chunk: Buffer) => {
-      this.stderr = (this.stderr + chunk.toString()).slice(-STDERR_TAIL);
-    });
-    child.on('message', (message: FromDecodeWorker) => this.onMessage(child, message));
-    child.on('exit', (code, signal) => this.onExit(child, code, signal));
-    child.on('error', () => {
-      /* reported through 'exit' */
-    });
-    this.child = child;
-    return child;
+    const decoder =
+      this.options.isolation === 'thread'
+        ? startDecoderThread(entry, this.options.maxOldSpaceMb)
+        : startDecoderProcess(entry, this.options.maxOldSpaceMb);
+    decoder.onMessage((message) => this.onMessage(decoder, message));
+    decoder.onExit((exit) => this.onExit(decoder, exit));
+    this.decoder = decoder;
+    return decoder;
   }
 
   run(task: Task): void {
     this.current = task;
     this.workSpentMs = 0;
-    const child = this.child ?? this.spawn();
-    this.setRef(child, true);
+    const decoder = this.decoder ?? this.spawn();
+    decoder.setBusy(true);
     this.timeoutMs = task.options.timeoutMs ?? this.options.timeoutMs;
     this.send({
       type: 'decode',
@@ -129,17 +127,17 @@ class DecodeWorker {
   }
 
   cancel(id: number): void {
-    if (this.current?.id === id) this.child?.send({ type: 'cancel', id } satisfies ToDecodeWorker);
+    if (this.current?.id === id) this.decoder?.send({ type: 'cancel', id });
   }
 
   private send(message: ToDecodeWorker): void {
     this.startClock();
-    this.child?.send(message);
+    this.decoder?.send(message);
   }
 
   /**
-   * The time limit counts only the child's working time, not the time a stream's consumer takes.
-   * Returns false when the budget is already spent (the child has then been stopped).
+   * The time limit counts only the decoder's working time, not the time a stream's consumer takes.
+   * Returns false when the budget is already spent (the decoder has then been stopped).
    */
   private startClock(): boolean {
     this.stopClock();
@@ -161,20 +159,24 @@ class DecodeWorker {
     }
   }
 
-  private onMessage(child: ChildProcess, message: FromDecodeWorker): void {
-    if (message.type === 'ready') this.readyChildren.add(child);
-    if (child !== this.child || message.type === 'ready') return;
+  private onMessage(decoder: DecoderTransport, message: FromDecodeWorker): void {
+    if (message.type === 'ready') {
+      this.ready.add(decoder);
+      this.settleReady(decoder, true);
+      return;
+    }
+    if (decoder !== this.decoder) return;
     const task = this.current;
     if (!task || message.id !== task.id) return;
     this.stopClock();
-    if (message.type === 'done' || message.type === 'error') this.finish(child);
-    else if (!task.streaming && !this.startClock()) return; // the child goes straight on with the next frame
+    if (message.type === 'done' || message.type === 'error') this.finish(decoder);
+    else if (!task.streaming && !this.startClock()) return; // the decoder goes straight on with the next frame
     task.onMessage(message);
   }
 
-  private finish(child: ChildProcess): void {
+  private finish(decoder: DecoderTransport): void {
     this.current = null;
-    this.setRef(child, false);
+    decoder.setBusy(false);
     this.onIdle?.();
   }
 
@@ -184,10 +186,11 @@ class DecodeWorker {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     const task = this.current;
-    const child = this.child;
-    if (!task || !child) return;
-    this.child = null;
-    child.kill('SIGKILL');
+    const decoder = this.decoder;
+    if (!task || !decoder) return;
+    this.decoder = null;
+    void decoder.stop();
+    this.settleReady(decoder, false);
     this.current = null;
     task.onFailure(
       new DicomError(
@@ -199,16 +202,17 @@ class DecodeWorker {
     this.onIdle?.();
   }
 
-  private onExit(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
-    if (child !== this.child) return;
-    this.child = null;
+  private onExit(decoder: DecoderTransport, exit: DecoderExit): void {
+    this.settleReady(decoder, false);
+    if (decoder !== this.decoder) return;
+    this.decoder = null;
     this.stopClock();
     const task = this.current;
     this.current = null;
     if (!task) return;
-    const outOfMemory = /heap out of memory|Allocation failed|out of memory/i.test(this.stderr);
+    const what = decoder.kind === 'thread' ? 'thread' : 'process';
     task.onFailure(
-      outOfMemory
+      exit.outOfMemory
         ? new DicomError(
             'TOO_LARGE',
             task.name,
@@ -217,63 +221,53 @@ class DecodeWorker {
         : new DicomError(
             'WORKER_CRASHED',
             task.name,
-            `the decoder process stopped unexpectedly (${signal ?? `exit code ${code}`})`,
+            `the decoder ${what} stopped unexpectedly (${exit.detail})`,
           ),
     );
     this.onIdle?.();
   }
 
-  /** Let an idle child not hold the event loop open. */
+  /** Let an idle decoder not hold the event loop open. */
   idleRef(): void {
-    if (this.child && !this.current) this.setRef(this.child, false);
-  }
-
-  private setRef(child: ChildProcess, busy: boolean): void {
-    // An idle pool must not keep the application alive.
-    const channel = child.channel as { ref?: () => void; unref?: () => void } | null | undefined;
-    if (busy) {
-      child.ref();
-      channel?.ref?.();
-    } else {
-      child.unref();
-      channel?.unref?.();
-    }
+    if (this.decoder && !this.current) this.decoder.setBusy(false);
   }
 
   async close(): Promise<void> {
-    const child = this.child;
-    this.child = null;
+    const decoder = this.decoder;
+    this.decoder = null;
     this.stopClock();
     const task = this.current;
     this.current = null;
     task?.onFailure(new DicomError('WORKER_CRASHED', task.name, 'the decode pool was closed'));
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    this.setRef(child, true); // keep the loop alive until the exit is seen
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGKILL');
-    });
+    if (!decoder) return;
+    this.settleReady(decoder, false);
+    await decoder.stop();
   }
 }
 
 /**
- * Decodes files in child processes under a time limit (per file, counting the child's working time) and
- * a V8 heap limit. A file that hangs or crashes the decoder costs only its own result: the child is
- * killed, a DicomError (TIMEOUT, TOO_LARGE or WORKER_CRASHED) is returned for that file, and the next
- * file gets a fresh child. Children are reused across files; error messages name the file by its base name.
+ * Decodes files in child processes (worker threads inside Electron, see `isolation`) under a time limit
+ * (per file, counting the decoder's working time) and a V8 heap limit. A file that hangs or crashes the
+ * decoder costs only its own result: the decoder is killed, a DicomError (TIMEOUT, TOO_LARGE or
+ * WORKER_CRASHED) is returned for that file, and the next file gets a fresh one. Decoders are reused
+ * across files; error messages name the file by its base name.
  */
 export class DecodePool {
   private readonly workers: DecodeWorker[];
   private readonly queue: Array<{ task: Task; started: (worker: DecodeWorker) => void }> = [];
   private nextId = 1;
   private closed = false;
+  /** Child processes or worker threads (see DecodePoolOptions.isolation). */
+  readonly isolation: DecodeIsolation;
 
   constructor(options: DecodePoolOptions = {}) {
-    const resolved = {
+    const resolved: ResolvedPoolOptions = {
       ...options,
       timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       maxOldSpaceMb: options.maxOldSpaceMb ?? DEFAULT_MAX_OLD_SPACE_MB,
+      isolation: options.isolation ?? defaultDecodeIsolation(),
     };
+    this.isolation = resolved.isolation;
     this.workers = Array.from({ length: Math.max(1, options.size ?? 1) }, () => {
       const worker = new DecodeWorker(resolved);
       worker.onIdle = () => this.dispatch();
@@ -442,12 +436,17 @@ export class DecodePool {
     for (const w of this.workers) w.idleRef();
   }
 
-  /** Process ids of the running children (diagnostics and tests). */
-  pids(): number[] {
-    return this.workers.map((w) => w.pid).filter((pid): pid is number => pid !== undefined);
+  /** Ids of the running decoders: process ids, or thread ids in thread mode (diagnostics and tests). */
+  workerIds(): number[] {
+    return this.workers.map((w) => w.id).filter((id): id is number => id !== undefined);
   }
 
-  /** Stop the child processes; pending and later calls fail. */
+  /** Process ids of the running child processes (none in thread mode). */
+  pids(): number[] {
+    return this.isolation === 'process' ? this.workerIds() : [];
+  }
+
+  /** Stop the decoders; pending and later calls fail. */
   async close(): Promise<void> {
     this.closed = true;
     for (const pending of this.queue.splice(0)) {

@@ -133,10 +133,16 @@ export interface DecodedDicom {
 export interface DecodePoolOptions {
   /** Per-file time limit in ms; the child is killed and restarted past it. Default 60 000. */
   timeoutMs?: number;
-  /** --max-old-space-size of the child, in MB. Default 2048. */
+  /** V8 old-generation heap limit of each decoder, in MB. Default 2048. */
   maxOldSpaceMb?: number;
-  /** Number of child processes (each decodes one file at a time). Default 1. */
+  /** Number of decoders (each decodes one file at a time). Default 1. */
   size?: number;
-  /** Override the child entry (file + execArgv); defaults to pool-worker.ts under tsx or the bundle. */
+  /** Override the decoder entry (file + execArgv); defaults to pool-worker.ts under tsx or the bundle. */
   workerEntry?: { file: string; execArgv: string[] };
+  /**
+   * 'process' (child_process.fork, `--max-old-space-size`) or 'thread' (worker_threads with
+   * `resourceLimits.maxOldGenerationSizeMb`, terminate() on timeout). Default: USFM_DECODE_ISOLATION when
+   * set, else 'thread' inside Electron (fork would start the Electron binary there) and 'process' in Node.
+   */
+  isolation?: 'process' | 'thread';
 }

@@ -40,7 +40,7 @@ interface Box {
 }
 
 /** Development aid: receives the intermediate masks of each detection. */
-export let debugHook: ((stages: { evidence: Uint8Array; support: Uint8Array; width: number; height: number }) => void) | null = null;
+let debugHook: ((stages: { evidence: Uint8Array; support: Uint8Array; width: number; height: number }) => void) | null = null;
 export function setConeDebugHook(hook: typeof debugHook): void {
   debugHook = hook;
 }
@@ -379,23 +379,22 @@ function fitGeometry(support: Uint8Array, evidence: Uint8Array, width: number, h
   };
   const lineL = sideLine(sides.left);
   const lineR = sideLine(sides.right);
-  if (process.env.CONE_DEBUG) console.log(JSON.stringify({ lineL, lineR }));
-  const sectors: SectorGeometry[] = [];
   const slant = 0.06;
-  if (lineL && lineR && lineL.b < -slant && lineR.b > slant && lineR.b - lineL.b > 0.25) {
-    const sector = fitSector(edgeMask, width, height, lineL, lineR);
-    if (sector) sectors.push(sector);
-  }
+  const fit = lineL && lineR && lineL.b < -slant && lineR.b > slant && lineR.b - lineL.b > 0.25 ? fitSector(edgeMask, support, width, height, lineL, lineR) : null;
 
   // The candidate that agrees best with the support wins; rectangles get a small head start, since a
-  // linear probe's rectangle can look slanted when overlays touch its sides.
-  const candidates: { g: ConeGeometry; bonus: number }[] = [{ g: rectangle, bonus: 0.02 }];
-  if (cropped) candidates.push({ g: { shape: 'rectangle', x0: 0, y0: 0, x1: width - 1, y1: height - 1 }, bonus: 0.02 });
-  for (const sector of sectors) candidates.push({ g: sector, bonus: 0 });
+  // linear probe's rectangle can look slanted when overlays touch its sides. A sector is judged at its
+  // typical depth (the support's), not at the generous depth it is given to hold the deepest echoes.
+  const candidates: { g: ConeGeometry; judged: ConeGeometry; bonus: number }[] = [{ g: rectangle, judged: rectangle, bonus: 0.02 }];
+  if (cropped) {
+    const full: ConeGeometry = { shape: 'rectangle', x0: 0, y0: 0, x1: width - 1, y1: height - 1 };
+    candidates.push({ g: full, judged: full, bonus: 0.02 });
+  }
+  if (fit) candidates.push({ g: fit.sector, judged: { ...fit.sector, outerRadius: fit.typicalOuter }, bonus: 0 });
   let best = candidates[0]!.g;
   let bestScore = -Infinity;
   for (const c of candidates) {
-    const score = maskIoU(rasterizeCone(c.g, width, height), support) + c.bonus;
+    const score = maskIoU(rasterizeCone(c.judged, width, height), support) + c.bonus;
     if (score > bestScore) {
       bestScore = score;
       best = c.g;
@@ -493,8 +492,12 @@ function fitRectangle(support: Uint8Array, width: number, height: number): ConeG
   return { shape: 'rectangle', x0, y0, x1, y1 };
 }
 
-/** Apex and angles from the edge lines; radii from the distances of the fan's pixels to the apex. */
-function fitSector(pixels: Uint8Array, width: number, height: number, lineL: Line, lineR: Line): SectorGeometry | null {
+/**
+ * Apex and angles from the edge lines; radii from the distances to the apex: the outer one from the fan's
+ * own pixels (pixel-exact), the inner one from the support (overlays just above the fan, such as the
+ * lower edge of a header bar, are next to the evidence but never part of the support).
+ */
+function fitSector(pixels: Uint8Array, support: Uint8Array, width: number, height: number, lineL: Line, lineR: Line): { sector: SectorGeometry; typicalOuter: number } | null {
   const apexY = (lineL.a - lineR.a) / (lineR.b - lineL.b);
   const apexX = lineL.a + lineL.b * apexY;
   const startAngle = Math.atan(lineL.b);
@@ -509,15 +512,17 @@ function fitSector(pixels: Uint8Array, width: number, height: number, lineL: Lin
   for (let y = 0; y < height; y++) {
     const dy = y - apexY;
     for (let x = 0; x < width; x++) {
-      if (!pixels[y * width + x]) continue;
+      const inFan = pixels[y * width + x]!;
+      const inSupport = support[y * width + x]!;
+      if (!inFan && !inSupport) continue;
       const dx = x - apexX;
       const theta = Math.atan2(dx, dy);
       const t = (theta - startAngle) / span;
       if (t < 0 || t >= 1) continue;
       const bin = Math.floor(t * bins);
       const d = Math.sqrt(dx * dx + dy * dy);
-      if (d < minD[bin]!) minD[bin] = d;
-      if (d > maxD[bin]!) {
+      if (inSupport && d < minD[bin]!) minD[bin] = d;
+      if (inFan && d > maxD[bin]!) {
         maxD[bin] = d;
         maxAtBorder[bin] = y === height - 1 || x === 0 || x === width - 1 ? 1 : 0;
       }
@@ -537,9 +542,11 @@ function fitSector(pixels: Uint8Array, width: number, height: number, lineL: Lin
   // The near field is often dark, and so is deep tissue: the fan starts nearer the apex than most of its
   // first echoes and reaches as deep as nearly its deepest ones (the cone must hold the whole scan area).
   const innerRadius = Math.max(0, quantile(inner, 0.1));
-  const outerRadius = outer.length >= clippedOuter.length ? quantile(outer, 0.9) : Math.max(...clippedOuter, ...outer);
-  if (!(outerRadius > innerRadius)) return null;
-  return { shape: 'sector', apexX, apexY, innerRadius, outerRadius, startAngle, endAngle };
+  const unclipped = outer.length >= clippedOuter.length;
+  const outerRadius = unclipped ? quantile(outer, 0.7) : Math.max(...clippedOuter, ...outer);
+  const typicalOuter = unclipped ? quantile(outer, 0.5) : outerRadius;
+  if (!(typicalOuter > innerRadius)) return null;
+  return { sector: { shape: 'sector', apexX, apexY, innerRadius, outerRadius, startAngle, endAngle }, typicalOuter };
 }
 
 /**

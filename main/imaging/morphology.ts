@@ -76,10 +76,16 @@ export function connectedComponents(mask: Uint8Array, width: number, height: num
       size++;
       const x = p % width;
       const y = (p - x) / width;
-      if (x > 0 && mask[p - 1] && !labels[p - 1]) (labels[p - 1] = next), (queue[tail++] = p - 1);
-      if (x < width - 1 && mask[p + 1] && !labels[p + 1]) (labels[p + 1] = next), (queue[tail++] = p + 1);
-      if (y > 0 && mask[p - width] && !labels[p - width]) (labels[p - width] = next), (queue[tail++] = p - width);
-      if (y < height - 1 && mask[p + width] && !labels[p + width]) (labels[p + width] = next), (queue[tail++] = p + width);
+      const visit = (q: number): void => {
+        if (mask[q] && !labels[q]) {
+          labels[q] = next;
+          queue[tail++] = q;
+        }
+      };
+      if (x > 0) visit(p - 1);
+      if (x < width - 1) visit(p + 1);
+      if (y > 0) visit(p - width);
+      if (y < height - 1) visit(p + width);
     }
     sizes.push(size);
     next++;

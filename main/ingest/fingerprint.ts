@@ -6,7 +6,7 @@ import { toLuma8, type Raster } from '../imaging/raster';
 
 export const FINGERPRINT_SIDE = 32;
 /** Mean absolute difference (grey levels of 255) under which two frames count as near-duplicates. */
-export const NEAR_DUPLICATE_MAD = 1.0;
+export const NEAR_DUPLICATE_MAD = 0.5;
 
 /** 32x32 area-averaged luminance, whatever the aspect ratio, so the fingerprints of one loop align. */
 export function fingerprint(r: Raster): Uint8Array {

@@ -7,12 +7,14 @@ import type { z } from 'zod';
 import { systemCalls } from './system';
 import { jobCalls, jobEvents } from './jobs';
 import { weightsCalls } from './weights';
+import { catalogCalls } from './catalog';
 import { pretrainCalls } from './pretrain';
 
 export const calls = {
   ...systemCalls,
   ...jobCalls,
   ...weightsCalls,
+  ...catalogCalls,
   ...pretrainCalls,
 } as const;
 
@@ -35,5 +37,6 @@ export const eventNames = Object.keys(events) as EventName[];
 
 export * from './system';
 export * from './jobs';
+export * from './catalog';
 export * from './weights';
 export * from './pretrain';

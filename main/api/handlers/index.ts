@@ -2,6 +2,7 @@ import type { HandlerMap } from './types';
 import { systemHandlers } from './system';
 import { jobHandlers } from './jobs';
 import { weightsHandlers } from './weights';
+import { catalogHandlers } from './catalog';
 import { pretrainHandlers } from './pretrain';
 
 /** Every contract call's implementation. TypeScript checks that none is missing. */
@@ -9,6 +10,7 @@ export const handlers: HandlerMap = {
   ...systemHandlers,
   ...jobHandlers,
   ...weightsHandlers,
+  ...catalogHandlers,
   ...pretrainHandlers,
 };
 

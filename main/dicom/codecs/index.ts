@@ -1,6 +1,7 @@
 import { Decoder as JpegLosslessDecoder } from 'jpeg-lossless-decoder-js';
 import type { CodecFamily } from '../transfer-syntax';
 import { labelJpegAsRgb } from './jpeg-colorspace';
+import { decodeJpeg12 } from './jpeg12';
 import { decodeRleFrame } from './rle';
 import { codecErrorMessage, copyOut, loadCodec, resetCodec, type CodecName, type WasmDecoder } from './wasm';
 
@@ -257,11 +258,18 @@ export async function decodeCompressedFrame(
     case 'jpeg-baseline':
     case 'jpeg-extended': {
       const precision = jpegPrecision(encoded);
+      if (precision === 12) {
+        try {
+          return checkSize(await decodeJpeg12(encoded, layout), layout);
+        } catch (err) {
+          if (err instanceof CodecError) throw err;
+          throw new CodecError(
+            `dcmjs-codecs (libjpeg-turbo 12-bit): ${err instanceof Error ? err.message : String(err)}`,
+          );
+        }
+      }
       if (precision !== null && precision > 8) {
-        throw new CodecError(
-          `${precision}-bit JPEG (Extended, process 4) cannot be decoded: no maintained JavaScript/WASM decoder for ` +
-            'it exists (libjpeg-turbo build is 8-bit only)',
-        );
+        throw new CodecError(`${precision}-bit DCT JPEG is not valid (JPEG allows 8 or 12 bits)`);
       }
       const stream =
         layout.samplesPerPixel === 3 && layout.photometric === 'RGB' ? labelJpegAsRgb(encoded) : encoded;

@@ -3,9 +3,9 @@
  * See main/ml/README.md for why each exists. Training also needs tfjs' built-in gradients registered:
  * `await ensureGradients()` from main/ml/train/gradients.
  */
-import { installWasmKernelFixes } from './wasm-kernels';
+import { batchedMatMulIsFast, installWasmKernelFixes } from './wasm-kernels';
 
-export { installWasmKernelFixes };
+export { batchedMatMulIsFast, installWasmKernelFixes };
 export { matMul2d, batchMatMul, linear } from './matmul';
 export { layerNorm } from './layer-norm';
 export { gelu } from './gelu';

@@ -10,6 +10,7 @@
  * biases are separate broadcast adds.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { batchedMatMulIsFast } from './wasm-kernels';
 
 type Args = (tf.Tensor | tf.GradSaveFunc)[];
 
@@ -55,13 +56,14 @@ export function matMul2d(a: tf.Tensor2D, b: tf.Tensor2D, transposeA = false, tra
 }
 
 /**
- * Batched flag-free product. On WASM one 2-D product per batch entry: the batched kernel runs at ~1 GFLOP/s,
- * a loop of 2-D products at 5-15 GFLOP/s even for attention-sized [197, 64] matrices (with the slicing fix of
- * wasm-kernels.ts; tfjs' own unstack made the loop quadratic). Other backends have good batched kernels.
+ * Batched flag-free product. With the stock WASM kernel (~1 GFLOP/s for batches) it is one 2-D product per
+ * batch entry, 5-15 GFLOP/s even for attention-sized [197, 64] matrices (with the slicing fix of
+ * wasm-kernels.ts; tfjs' own unstack made the loop quadratic). Other backends, and WASM once the training
+ * setup replaced BatchMatMul (main/ml/train/wasm-matmul.ts, no copies), take the batched product directly.
  * No gradient: a building block for ops with their own backward pass.
  */
 export function bmmNN(a: tf.Tensor3D, b: tf.Tensor3D): tf.Tensor3D {
-  if (tf.getBackend() !== 'wasm') return tf.matMul(a, b);
+  if (batchedMatMulIsFast()) return tf.matMul(a, b);
   const as = tf.unstack(a) as tf.Tensor2D[];
   const bs = tf.unstack(b) as tf.Tensor2D[];
   return tf.stack(as.map((x, i) => tf.matMul(x, bs[i]!))) as tf.Tensor3D;

@@ -56,6 +56,19 @@ function sliceHeap(backend: WasmBackendLike, x: DataInfo, begin: number[], size:
 }
 
 let installed = false;
+/** The stock WASM BatchMatMul, recorded before anything replaces it (see batchedMatMulIsFast). */
+const stockBatchMatMul = tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc;
+
+/**
+ * Whether the active backend multiplies batched (3-D) operands at 2-D speed: true on non-WASM backends and
+ * when the WASM BatchMatMul kernel has been replaced by main/ml/train/wasm-matmul.ts (XNNPACK per batch
+ * element on heap views); false for the stock WASM kernel (a scalar loop, ~1 GFLOP/s).
+ */
+export function batchedMatMulIsFast(): boolean {
+  if (tf.getBackend() !== 'wasm') return true;
+  const current = tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc;
+  return stockBatchMatMul !== undefined && current !== stockBatchMatMul;
+}
 
 /** Idempotent; a no-op when the WASM backend's kernels are not registered. */
 export function installWasmKernelFixes(): void {

@@ -9,6 +9,10 @@ export interface NavEntry {
 
 /** The views of the app, in sidebar order. Add an entry per view. The current view follows the URL hash. */
 export const views: NavEntry[] = [
+  { id: 'datasets', label: 'Datasets', component: () => import('@/views/DatasetsView.vue') },
+  { id: 'items', label: 'Items', component: () => import('@/views/ItemsView.vue') },
+  { id: 'labels', label: 'Labels', component: () => import('@/views/LabelsView.vue') },
+  { id: 'splits', label: 'Splits', component: () => import('@/views/SplitsView.vue') },
   { id: 'pretrain', label: 'Pretrain', component: () => import('@/views/PretrainView.vue') },
   { id: 'runs', label: 'Runs', component: () => import('@/views/RunsView.vue') },
   { id: 'models', label: 'Models', component: () => import('@/views/ModelsView.vue') },

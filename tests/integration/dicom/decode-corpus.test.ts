@@ -42,7 +42,7 @@ function meanAbsDiff(a: Raster, b: Raster): number {
   return sum / a.data.length;
 }
 
-const decodable = [...corpus('ultrasound'), ...corpus('encodings')].filter((e) => e.tsUid !== JPEG_EXTENDED);
+const decodable = [...corpus('ultrasound'), ...corpus('encodings')];
 
 describe('every ultrasound and encodings corpus file decodes', () => {
   it.each(decodable.map((e) => [`${e.set}/${e.file}`, e] as const))('%s', async (_name, entry) => {
@@ -67,18 +67,36 @@ describe('every ultrasound and encodings corpus file decodes', () => {
     }
   });
 
-  it('refuses 12-bit JPEG Extended with a clear error naming the file and the transfer syntax', async () => {
+  it('decodes 12-bit JPEG Extended to 16-bit samples, exactly as dcmtk does (IJG libjpeg 12-bit)', async () => {
     const entry = corpus('encodings').find((e) => e.tsUid === JPEG_EXTENDED);
     expect(entry).toBeDefined();
-    const error = await decodeDicom(readCorpusFile('encodings', entry!.file), entry!.file).catch(
-      (e: unknown) => e,
-    );
+    const result = await decode(entry!.set, entry!.file);
+    const raster = result.frames[0].raster;
+    expect(raster).toMatchObject({ width: 256, height: 1024, channels: 1, bitDepth: 16, signed: false });
+    expect(raster.data).toBeInstanceOf(Uint16Array);
+    // dcmtk (dcmdjpeg), GDCM and the independent PVRG decoder agree on these (pydicom's GDCM reference values).
+    expect(raster.data[420 * 256 + 140]).toBe(244);
+    expect(raster.data[230 * 256 + 120]).toBe(95);
+    const reference = dcmtkDecode(entry!.fullPath, { jpegLs: false, monochromeBits: 12 });
+    let differing = 0;
+    for (let i = 0; i < raster.data.length; i++) if (raster.data[i] !== reference.frames[0][i]) differing++;
+    expect(differing).toBe(0);
+  });
+
+  it('a corrupt 12-bit JPEG frame is a CODEC_FAILED error naming the file, and the next file still decodes', async () => {
+    const entry = corpus('encodings').find((e) => e.tsUid === JPEG_EXTENDED)!;
+    const bytes = Buffer.from(readCorpusFile('encodings', entry.file));
+    // Zero the frame height in the SOF1 header (FF C1 len P Y...): libjpeg stops with an error.
+    const sof = bytes.indexOf(Buffer.from([0xff, 0xc1, 0x00, 0x0b, 0x0c])); // SOF1, length 11, 12-bit
+    expect(sof).toBeGreaterThan(0);
+    bytes[sof + 5] = 0;
+    bytes[sof + 6] = 0;
+    const error = await decodeDicom(bytes, 'broken12.dcm').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DicomError);
-    expect((error as DicomError).code).toBe('UNSUPPORTED_TRANSFER_SYNTAX');
-    expect((error as DicomError).message).toContain(entry!.file);
-    expect((error as DicomError).message).toContain(
-      `unsupported transfer syntax ${JPEG_EXTENDED} (JPEG Extended`,
-    );
+    expect((error as DicomError).code).toBe('CODEC_FAILED');
+    expect((error as DicomError).message).toMatch(/^broken12\.dcm: .*12-bit/);
+    const again = await decodeDicom(readCorpusFile('encodings', entry.file), entry.file);
+    expect(again.frames[0].raster.data[420 * 256 + 140]).toBe(244);
   });
 });
 

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { attention, batchMatMul, gatherRows, gelu, layerNorm, linear, magnitude, matMul2d, safeSqrt, selectRowsOneHot } from '../../../main/ml/ops';
+import { installWasmMatMul } from '../../../main/ml/train/wasm-matmul';
+import { attention, batchedMatMulIsFast, batchMatMul, gatherRows, gelu, layerNorm, linear, magnitude, matMul2d, safeSqrt, selectRowsOneHot } from '../../../main/ml/ops';
 import { directionalCheck, maxAbsDiff, randomTensor, setupWasm } from './numerics-helpers';
 
 beforeAll(setupWasm);
@@ -175,5 +176,20 @@ describe('WASM slicing kernels', () => {
     for (let i = 1; i < 3; i++) for (let j = 1; j < 3; j++) for (let k = 2; k < 5; k++) expected.push(data[i * 20 + j * 5 + k]!);
     expect(Array.from(s)).toEqual(expected);
     expect(tf.getBackend()).toBe('wasm');
+  });
+});
+
+describe('batched products with the training setup\'s WASM kernel', () => {
+  it('switches from the per-entry loop to the replaced batched kernel with identical results', () => {
+    const qkv = randomTensor([2 * 7, 3 * 8], 81) as tf.Tensor2D;
+    const bias = randomTensor([2, 7, 7], 82) as tf.Tensor3D;
+    const shape = { batch: 2, tokens: 7, heads: 2 };
+    expect(batchedMatMulIsFast()).toBe(false); // stock WASM kernel: the per-entry loop is used
+    const before = valueAndGrads((x, b) => attention(x as tf.Tensor2D, shape, b as tf.Tensor3D), [qkv, bias]);
+    expect(installWasmMatMul()).toBe(true);
+    expect(batchedMatMulIsFast()).toBe(true);
+    const after = valueAndGrads((x, b) => attention(x as tf.Tensor2D, shape, b as tf.Tensor3D), [qkv, bias]);
+    expect(maxAbsDiff(after.value, before.value)).toBeLessThan(1e-6);
+    after.grads.forEach((g, i) => expect(maxAbsDiff(g, before.grads[i]!)).toBeLessThan(1e-6));
   });
 });

@@ -166,7 +166,7 @@ describe('state dicts in PyTorch names and shapes', () => {
     expect(Math.max(...mae.params.get('blocks.0.mlp.fc1.bias')!.dataSync().map(Math.abs))).toBe(0);
     const b = createVit(vitConfig({ embedDim: 64, depth: 2, numHeads: 2 }, { layout: 'beit', imgSize: 32 }), { seed: 1 });
     expect(Array.from(new Set(b.params.get('blocks.1.gamma_2')!.dataSync()))).toEqual([expect.closeTo(0.1, 7)]);
-    const q = b.params.get('blocks.0.attn.qkv.weight')!.dataSync();
+    const q = Array.from(b.params.get('blocks.0.attn.qkv.weight')!.dataSync());
     const std = Math.sqrt(q.reduce((s, v) => s + v * v, 0) / q.length);
     expect(std).toBeGreaterThan(0.018);
     expect(std).toBeLessThan(0.022);
