@@ -1,5 +1,6 @@
 /** Segmentation masks per item, versioned: ground truth from import, model predictions, user corrections. */
 import type { Database } from 'better-sqlite3';
+import { prepared } from './statements';
 
 export type AnnotationOrigin = 'ground_truth' | 'predicted' | 'corrected';
 
@@ -43,17 +44,17 @@ export function addAnnotation(
   a: { itemId: number; origin: AnnotationOrigin; maskKey: string; label?: string | null; modelId?: string | null },
 ): Annotation {
   return db.transaction(() => {
-    const version = (db.prepare(`SELECT COALESCE(MAX(version), 0) + 1 AS v FROM annotations WHERE item_id = ?`).get(a.itemId) as { v: number }).v;
+    const version = (prepared(db, `SELECT COALESCE(MAX(version), 0) + 1 AS v FROM annotations WHERE item_id = ?`).get(a.itemId) as { v: number }).v;
     const info = db
       .prepare(`INSERT INTO annotations (item_id, origin, version, label, mask_key, model_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`)
       .run(a.itemId, a.origin, version, a.label ?? null, a.maskKey, a.modelId ?? null, new Date().toISOString());
-    if (a.origin !== 'predicted') db.prepare(`UPDATE items SET has_mask = 1 WHERE id = ?`).run(a.itemId);
-    return toAnnotation(db.prepare(`SELECT * FROM annotations WHERE id = ?`).get(info.lastInsertRowid) as AnnotationRow);
+    if (a.origin !== 'predicted') prepared(db, `UPDATE items SET has_mask = 1 WHERE id = ?`).run(a.itemId);
+    return toAnnotation(prepared(db, `SELECT * FROM annotations WHERE id = ?`).get(info.lastInsertRowid) as AnnotationRow);
   })();
 }
 
 export function listAnnotations(db: Database, itemId: number): Annotation[] {
-  return (db.prepare(`SELECT * FROM annotations WHERE item_id = ? ORDER BY version`).all(itemId) as AnnotationRow[]).map(toAnnotation);
+  return (prepared(db, `SELECT * FROM annotations WHERE item_id = ? ORDER BY version`).all(itemId) as AnnotationRow[]).map(toAnnotation);
 }
 
 /** The newest ground-truth or corrected mask (what training uses), or null. */

@@ -1,5 +1,6 @@
 /** Cone (field of view) records per item: the automatic one from import and the user's correction. */
 import type { Database } from 'better-sqlite3';
+import { prepared } from './statements';
 import { ConeGeometry } from '../imaging/cone';
 
 export type ConeOrigin = 'auto' | 'corrected';
@@ -36,7 +37,7 @@ const toCone = (r: ConeRow): ConeRecord => ({
 });
 
 export function saveCone(db: Database, cone: Omit<ConeRecord, 'createdAt'>): void {
-  db.prepare(
+  prepared(db, 
     `INSERT INTO cones (item_id, origin, geometry, method, confidence, mask_key, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT(item_id, origin) DO UPDATE SET geometry = excluded.geometry, method = excluded.method,
        confidence = excluded.confidence, mask_key = excluded.mask_key, created_at = excluded.created_at`,
@@ -45,12 +46,12 @@ export function saveCone(db: Database, cone: Omit<ConeRecord, 'createdAt'>): voi
 
 /** Both records of an item and the one in use (the correction wins). */
 export function getCones(db: Database, itemId: number): { auto: ConeRecord | null; corrected: ConeRecord | null; effective: ConeRecord | null } {
-  const rows = (db.prepare(`SELECT * FROM cones WHERE item_id = ?`).all(itemId) as ConeRow[]).map(toCone);
+  const rows = (prepared(db, `SELECT * FROM cones WHERE item_id = ?`).all(itemId) as ConeRow[]).map(toCone);
   const auto = rows.find((r) => r.origin === 'auto') ?? null;
   const corrected = rows.find((r) => r.origin === 'corrected') ?? null;
   return { auto, corrected, effective: corrected ?? auto };
 }
 
 export function deleteCorrectedCone(db: Database, itemId: number): boolean {
-  return db.prepare(`DELETE FROM cones WHERE item_id = ? AND origin = 'corrected'`).run(itemId).changes > 0;
+  return prepared(db, `DELETE FROM cones WHERE item_id = ? AND origin = 'corrected'`).run(itemId).changes > 0;
 }

@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import type { Database } from 'better-sqlite3';
+import { prepared } from './statements';
 
 export interface Dataset {
   id: string;
@@ -49,7 +50,7 @@ export function createDataset(db: Database, name: string, description: string | 
   if (findDatasetByName(db, trimmed)) throw new DatasetNameTaken(trimmed);
   const now = new Date().toISOString();
   const id = newDatasetId();
-  db.prepare(`INSERT INTO datasets (id, name, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`).run(id, trimmed, description, now, now);
+  prepared(db, `INSERT INTO datasets (id, name, description, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`).run(id, trimmed, description, now, now);
   return getDataset(db, id)!;
 }
 
@@ -59,12 +60,12 @@ export function getOrCreateDataset(db: Database, name: string): Dataset {
 }
 
 export function getDataset(db: Database, id: string): Dataset | null {
-  const row = db.prepare(`SELECT * FROM datasets WHERE id = ?`).get(id) as DatasetRow | undefined;
+  const row = prepared(db, `SELECT * FROM datasets WHERE id = ?`).get(id) as DatasetRow | undefined;
   return row ? toDataset(row) : null;
 }
 
 export function findDatasetByName(db: Database, name: string): Dataset | null {
-  const row = db.prepare(`SELECT * FROM datasets WHERE name = ? COLLATE NOCASE`).get(name.trim()) as DatasetRow | undefined;
+  const row = prepared(db, `SELECT * FROM datasets WHERE name = ? COLLATE NOCASE`).get(name.trim()) as DatasetRow | undefined;
   return row ? toDataset(row) : null;
 }
 
@@ -76,7 +77,7 @@ export function resolveDataset(db: Database, idOrName: string): Dataset | null {
 export function renameDataset(db: Database, id: string, name: string): Dataset {
   const other = findDatasetByName(db, name);
   if (other && other.id !== id) throw new DatasetNameTaken(name.trim());
-  db.prepare(`UPDATE datasets SET name = ?, updated_at = ? WHERE id = ?`).run(name.trim(), new Date().toISOString(), id);
+  prepared(db, `UPDATE datasets SET name = ?, updated_at = ? WHERE id = ?`).run(name.trim(), new Date().toISOString(), id);
   const ds = getDataset(db, id);
   if (!ds) throw new Error(`no dataset ${id}`);
   return ds;
@@ -84,11 +85,11 @@ export function renameDataset(db: Database, id: string, name: string): Dataset {
 
 /** Remove a dataset and everything recorded about it; cached pixels stay (they may be shared). */
 export function deleteDataset(db: Database, id: string): boolean {
-  return db.prepare(`DELETE FROM datasets WHERE id = ?`).run(id).changes > 0;
+  return prepared(db, `DELETE FROM datasets WHERE id = ?`).run(id).changes > 0;
 }
 
 export function touchDataset(db: Database, id: string): void {
-  db.prepare(`UPDATE datasets SET updated_at = ? WHERE id = ?`).run(new Date().toISOString(), id);
+  prepared(db, `UPDATE datasets SET updated_at = ? WHERE id = ?`).run(new Date().toISOString(), id);
 }
 
 export function summarizeDataset(db: Database, ds: Dataset): DatasetSummary {
@@ -99,8 +100,8 @@ export function summarizeDataset(db: Database, ds: Dataset): DatasetSummary {
        FROM items WHERE dataset_id = ?`,
     )
     .get(ds.id) as { items: number; patients: number; withMask: number; duplicates: number; nearDuplicates: number };
-  const sources = (db.prepare(`SELECT COUNT(*) AS n FROM sources WHERE dataset_id = ?`).get(ds.id) as { n: number }).n;
-  const errors = (db.prepare(`SELECT COUNT(*) AS n FROM import_errors WHERE dataset_id = ?`).get(ds.id) as { n: number }).n;
+  const sources = (prepared(db, `SELECT COUNT(*) AS n FROM sources WHERE dataset_id = ?`).get(ds.id) as { n: number }).n;
+  const errors = (prepared(db, `SELECT COUNT(*) AS n FROM import_errors WHERE dataset_id = ?`).get(ds.id) as { n: number }).n;
   const classLabels = db
     .prepare(`SELECT class_label AS label, COUNT(*) AS count FROM items WHERE dataset_id = ? AND class_label IS NOT NULL GROUP BY class_label ORDER BY class_label`)
     .all(ds.id) as { label: string; count: number }[];
@@ -114,6 +115,6 @@ export function summarizeDataset(db: Database, ds: Dataset): DatasetSummary {
 }
 
 export function listDatasets(db: Database): DatasetSummary[] {
-  const rows = db.prepare(`SELECT * FROM datasets ORDER BY name COLLATE NOCASE`).all() as DatasetRow[];
+  const rows = prepared(db, `SELECT * FROM datasets ORDER BY name COLLATE NOCASE`).all() as DatasetRow[];
   return rows.map((r) => summarizeDataset(db, toDataset(r)));
 }

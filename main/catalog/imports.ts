@@ -1,5 +1,6 @@
 /** One row per import run (keyed by its job id): what was asked, how it ended, its counts. */
 import type { Database } from 'better-sqlite3';
+import { prepared } from './statements';
 
 export type ImportState = 'running' | 'done' | 'stopped' | 'failed';
 
@@ -37,21 +38,21 @@ const toRecord = (r: ImportRow): ImportRecord => ({
 });
 
 export function beginImport(db: Database, id: string, datasetId: string, roots: string[], params: unknown): void {
-  db.prepare(
+  prepared(db, 
     `INSERT INTO imports (id, dataset_id, roots, params, state, started_at) VALUES (?, ?, ?, ?, 'running', ?)
      ON CONFLICT(id) DO UPDATE SET state = 'running', ended_at = NULL`,
   ).run(id, datasetId, JSON.stringify(roots), JSON.stringify(params), new Date().toISOString());
 }
 
 export function endImport(db: Database, id: string, state: Exclude<ImportState, 'running'>, summary: unknown): void {
-  db.prepare(`UPDATE imports SET state = ?, summary = ?, ended_at = ? WHERE id = ?`).run(state, JSON.stringify(summary), new Date().toISOString(), id);
+  prepared(db, `UPDATE imports SET state = ?, summary = ?, ended_at = ? WHERE id = ?`).run(state, JSON.stringify(summary), new Date().toISOString(), id);
 }
 
 export function listImports(db: Database, datasetId: string): ImportRecord[] {
-  return (db.prepare(`SELECT * FROM imports WHERE dataset_id = ? ORDER BY started_at DESC, rowid DESC`).all(datasetId) as ImportRow[]).map(toRecord);
+  return (prepared(db, `SELECT * FROM imports WHERE dataset_id = ? ORDER BY started_at DESC, rowid DESC`).all(datasetId) as ImportRow[]).map(toRecord);
 }
 
 export function getImport(db: Database, id: string): ImportRecord | null {
-  const row = db.prepare(`SELECT * FROM imports WHERE id = ?`).get(id) as ImportRow | undefined;
+  const row = prepared(db, `SELECT * FROM imports WHERE id = ?`).get(id) as ImportRow | undefined;
   return row ? toRecord(row) : null;
 }

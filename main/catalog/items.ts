@@ -3,6 +3,7 @@
  * the renderer and the CLI; label assignment; the training item list the pretraining code reads.
  */
 import type { Database } from 'better-sqlite3';
+import { prepared } from './statements';
 
 export type SplitPart = 'train' | 'val' | 'test';
 export type Tristate = 'include' | 'exclude' | 'only';
@@ -101,11 +102,11 @@ const toItem = (r: RawItem): ItemRow => ({
 
 /** The dataset's current (latest) split id, or null. */
 export function currentSplitId(db: Database, datasetId: string): number | null {
-  const row = db.prepare(`SELECT id FROM splits WHERE dataset_id = ? ORDER BY id DESC LIMIT 1`).get(datasetId) as { id: number } | undefined;
+  const row = prepared(db, `SELECT id FROM splits WHERE dataset_id = ? ORDER BY id DESC LIMIT 1`).get(datasetId) as { id: number } | undefined;
   return row?.id ?? null;
 }
 
-function whereClause(filter: ItemFilter, splitId: number | null): { sql: string; args: unknown[] } {
+function whereClause(filter: ItemFilter): { sql: string; args: unknown[] } {
   const where = ['i.dataset_id = ?'];
   const args: unknown[] = [filter.datasetId];
   const add = (clause: string, ...values: unknown[]): void => {
@@ -139,19 +140,12 @@ function whereClause(filter: ItemFilter, splitId: number | null): { sql: string;
       parts.push(`s.rel_path LIKE ? ESCAPE '\\'`);
       values.push(`%${filter.pathContains.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
     }
-    add(`i.source_id IN (SELECT s.id FROM sources s WHERE s.dataset_id = i.dataset_id AND ${parts.join(' AND ')})`, ...values);
+    // Not correlated (dataset id bound, not i.dataset_id): the sources are matched once, then their items.
+    add(`i.source_id IN (SELECT s.id FROM sources s WHERE s.dataset_id = ? AND ${parts.join(' AND ')})`, filter.datasetId, ...values);
   }
-  if (filter.split) {
-    if (splitId === null) {
-      if (filter.split !== 'unassigned') where.push('0');
-    } else if (filter.split === 'unassigned') {
-      where.push('NOT EXISTS (SELECT 1 FROM split_items si WHERE si.split_id = ? AND si.item_id = i.id)');
-      args.push(splitId);
-    } else {
-      where.push('EXISTS (SELECT 1 FROM split_items si WHERE si.split_id = ? AND si.item_id = i.id AND si.part = ?)');
-      args.push(splitId, filter.split);
-    }
-  }
+  // items.split_part mirrors the current split (createSplit keeps it so): one indexed column to filter on.
+  if (filter.split === 'unassigned') add('i.split_part IS NULL');
+  else if (filter.split) add('i.split_part = ?', filter.split);
   return { sql: where.join(' AND '), args };
 }
 
@@ -164,32 +158,28 @@ export interface ItemPage {
 
 /** One page of items in id order. `afterId` (keyset) is the fast way to page; `offset` jumps. */
 export function queryItems(db: Database, filter: ItemFilter, page: { limit: number; afterId?: number; offset?: number; withTotal?: boolean }): ItemPage {
-  const splitId = currentSplitId(db, filter.datasetId);
-  const { sql, args } = whereClause(filter, splitId);
+  const { sql, args } = whereClause(filter);
   const keyset = page.afterId !== undefined ? ' AND i.id > ?' : '';
   const rows = db
     .prepare(
-      `SELECT i.*, s.rel_path, s.format, s.frames, si.part
+      `SELECT i.*, i.split_part AS part, s.rel_path, s.format, s.frames
        FROM items i
        JOIN sources s ON s.id = i.source_id
-       LEFT JOIN split_items si ON si.split_id = ? AND si.item_id = i.id
        WHERE ${sql}${keyset}
        ORDER BY i.id LIMIT ? OFFSET ?`,
     )
-    .all(splitId ?? -1, ...args, ...(page.afterId !== undefined ? [page.afterId] : []), page.limit + 1, page.offset ?? 0) as RawItem[];
+    .all(...args, ...(page.afterId !== undefined ? [page.afterId] : []), page.limit + 1, page.offset ?? 0) as RawItem[];
   const more = rows.length > page.limit;
   const items = rows.slice(0, page.limit).map(toItem);
   const total =
-    page.withTotal === false ? -1 : (db.prepare(`SELECT COUNT(*) AS n FROM items i WHERE ${sql}`).get(...args) as { n: number }).n;
+    page.withTotal === false ? -1 : (prepared(db, `SELECT COUNT(*) AS n FROM items i WHERE ${sql}`).get(...args) as { n: number }).n;
   return { items, total, nextCursor: more ? items.at(-1)!.id : null };
 }
 
 export function getItem(db: Database, id: number): ItemRow | null {
   const row = db
     .prepare(
-      `SELECT i.*, s.rel_path, s.format, s.frames,
-              (SELECT si.part FROM split_items si WHERE si.item_id = i.id AND si.split_id =
-                 (SELECT sp.id FROM splits sp WHERE sp.dataset_id = i.dataset_id ORDER BY sp.id DESC LIMIT 1)) AS part
+      `SELECT i.*, i.split_part AS part, s.rel_path, s.format, s.frames
        FROM items i JOIN sources s ON s.id = i.source_id WHERE i.id = ?`,
     )
     .get(id) as RawItem | undefined;
@@ -198,8 +188,8 @@ export function getItem(db: Database, id: number): ItemRow | null {
 
 /** Ids of every item matching the filter (for bulk label assignment). */
 export function itemIds(db: Database, filter: ItemFilter): number[] {
-  const { sql, args } = whereClause(filter, currentSplitId(db, filter.datasetId));
-  return (db.prepare(`SELECT i.id FROM items i WHERE ${sql} ORDER BY i.id`).all(...args) as { id: number }[]).map((r) => r.id);
+  const { sql, args } = whereClause(filter);
+  return (prepared(db, `SELECT i.id FROM items i WHERE ${sql} ORDER BY i.id`).all(...args) as { id: number }[]).map((r) => r.id);
 }
 
 export interface LabelChange {
@@ -221,7 +211,7 @@ export function assignLabels(db: Database, ids: readonly number[], change: Label
     args.push(change.classLabel);
   }
   if (sets.length === 0 || ids.length === 0) return 0;
-  const stmt = db.prepare(`UPDATE items SET ${sets.join(', ')} WHERE id = ?`);
+  const stmt = prepared(db, `UPDATE items SET ${sets.join(', ')} WHERE id = ?`);
   return db.transaction(() => {
     let n = 0;
     for (const id of ids) n += stmt.run(...args, id).changes;

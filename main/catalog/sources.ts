@@ -1,5 +1,6 @@
 /** Source files: path, content hash, size; de-identified metadata only. */
 import type { Database } from 'better-sqlite3';
+import { prepared } from './statements';
 
 export type SourceFormat = 'dicom' | 'png' | 'jpeg';
 
@@ -61,12 +62,12 @@ const toSource = (r: SourceRow): SourceRecord => ({
 });
 
 export function getSource(db: Database, id: number): SourceRecord | null {
-  const row = db.prepare(`SELECT * FROM sources WHERE id = ?`).get(id) as SourceRow | undefined;
+  const row = prepared(db, `SELECT * FROM sources WHERE id = ?`).get(id) as SourceRow | undefined;
   return row ? toSource(row) : null;
 }
 
 export function findSourceByPath(db: Database, datasetId: string, path: string): SourceRecord | null {
-  const row = db.prepare(`SELECT * FROM sources WHERE dataset_id = ? AND path = ?`).get(datasetId, path) as SourceRow | undefined;
+  const row = prepared(db, `SELECT * FROM sources WHERE dataset_id = ? AND path = ?`).get(datasetId, path) as SourceRow | undefined;
   return row ? toSource(row) : null;
 }
 
@@ -109,5 +110,5 @@ export function insertSource(db: Database, s: Omit<SourceRecord, 'id'> & { impor
 
 /** A changed file at a known path: drop the old record (and its items) before importing it again. */
 export function deleteSource(db: Database, id: number): void {
-  db.prepare(`DELETE FROM sources WHERE id = ?`).run(id);
+  prepared(db, `DELETE FROM sources WHERE id = ?`).run(id);
 }

@@ -190,6 +190,8 @@ export function createSplit(db: Database, o: { datasetId: string; seed: number; 
     const splitId = Number(info.lastInsertRowid);
     const insert = db.prepare(`INSERT INTO split_items (split_id, item_id, part) VALUES (?, ?, ?)`);
     for (const [itemId, part] of parts) insert.run(splitId, itemId, part);
+    // The current split, denormalised onto the items for fast filtered queries.
+    db.prepare(`UPDATE items SET split_part = (SELECT part FROM split_items WHERE split_id = ? AND item_id = items.id) WHERE dataset_id = ?`).run(splitId, o.datasetId);
     return getSplit(db, splitId)!;
   })();
 }

@@ -1,16 +1,19 @@
 /**
- * Automatic cone (field of view) detection.
+ * Automatic cone (field of view) detection, on a copy at most 400 px wide (geometry is mapped back).
  *
- * 1. Evidence: pixels brighter than the background; for cine loops only those that also change over time
- *    (burned-in text, rulers and markers are static).
- * 2. Texture density: the share of evidence pixels in a window around each pixel. Speckle is dense over
- *    the whole scan area; text, dotted rulers and tick marks are sparse. The densest large connected blob,
- *    holes filled, is the scan area's support.
- * 3. Geometry: robust straight-line fits to the blob's left and right edges. Edges that lean outwards meet
- *    at the apex of a sector (inner/outer radius from the blob's distances to the apex, angles from the
- *    edges); vertical edges make a rectangle.
- * 4. The Sequence of Ultrasound Regions, when present and consistent with the image, bounds the search and
- *    gives the depth of a sector whose deep part is black.
+ * 1. Evidence. A still image: pixels above the background level whose 5x5 neighbourhood varies (speckle;
+ *    flat header bars and legends do not). A cine loop: pixels that flicker over the frames (even the
+ *    darkest tissue does; burned-in text, rulers and markers are perfectly still).
+ * 2. Support: where the evidence is dense (text and dotted markers are sparse), thin bridges cut, holes
+ *    filled; the largest blob (a loop: every sizeable blob, since dark bands can split one fan).
+ * 3. Geometry. Edge points per row are read from the evidence next to the support (pixel-exact); each side
+ *    gets the straight line most of its points agree with (the support's convex hull stands in on a side
+ *    too ragged for that). Outward-leaning edges meet at a sector's apex: angles from the lines, inner radius
+ *    from the nearest echoes, outer radius deep enough to hold nearly all echoes (a cone must hold the whole
+ *    scan area). Otherwise a rectangle of the rows and columns the support mostly covers; an image whose
+ *    support reaches three borders was cropped to its scan area and is the whole image (BUSI).
+ * 4. The Sequence of Ultrasound Regions, when its 2D region is the fan's bounding box, gives the depth of
+ *    a sector whose deep part is black.
  */
 import type { UltrasoundRegion } from '../dicom/types';
 import { rasterizeCone, maskIoU, type ConeGeometry, type SectorGeometry } from './cone';

@@ -76,12 +76,58 @@ export function decodeCachedRaster(bytes: Uint8Array, what = 'cached raster'): R
   return r;
 }
 
+/**
+ * Directories whose new entries still need an fsync. An import writes thousands of cache files between
+ * two catalog commits: it fsyncs each file as it writes it but each shard directory once per commit
+ * (syncDirectories), instead of once per file as writeFileAtomic does.
+ */
+export type PendingDirectories = Set<string>;
+
+/** tmp file, write, fdatasync, rename: readers see the whole file or none. */
+function writeCacheFile(target: string, data: Uint8Array, options: { sync: boolean; pendingDirs?: PendingDirectories }): void {
+  if (options.sync && !options.pendingDirs) {
+    writeFileAtomic(target, data);
+    return;
+  }
+  const dir = path.dirname(target);
+  fs.mkdirSync(dir, { recursive: true });
+  const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
+  const fd = fs.openSync(tmp, 'w');
+  try {
+    let off = 0;
+    while (off < data.byteLength) off += fs.writeSync(fd, data, off, data.byteLength - off);
+    if (options.sync) fs.fdatasyncSync(fd);
+  } catch (err) {
+    fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+  fs.closeSync(fd);
+  fs.renameSync(tmp, target);
+  if (options.sync) options.pendingDirs?.add(dir);
+}
+
+/** fsync the directories collected while writing (call before committing what references the files). */
+export function syncDirectories(dirs: PendingDirectories): void {
+  if (process.platform !== 'win32') {
+    for (const dir of dirs) {
+      const fd = fs.openSync(dir, 'r');
+      try {
+        fs.fsyncSync(fd);
+      } finally {
+        fs.closeSync(fd);
+      }
+    }
+  }
+  dirs.clear();
+}
+
 /** Store a raster; returns its key. Existing files are kept (same key = same content). */
-export function writeCachedRaster(dataDir: string, r: Raster, key = rasterKey(r)): { key: string; written: boolean; bytes: number } {
+export function writeCachedRaster(dataDir: string, r: Raster, key = rasterKey(r), pendingDirs?: PendingDirectories): { key: string; written: boolean; bytes: number } {
   const file = cachePath(dataDir, key);
   if (fs.existsSync(file)) return { key, written: false, bytes: 0 };
   const encoded = encodeCachedRaster(r);
-  writeFileAtomic(file, encoded);
+  writeCacheFile(file, encoded, { sync: true, pendingDirs });
   return { key, written: true, bytes: encoded.length };
 }
 
@@ -101,9 +147,10 @@ export function hasCachedRaster(dataDir: string, key: string): boolean {
   return fs.existsSync(cachePath(dataDir, key));
 }
 
+/** Thumbnails are not synced: one lost in a power cut is made again from the pixels when asked for. */
 export function writeThumbnail(dataDir: string, key: string, png: Uint8Array): void {
   const file = cachePath(dataDir, key, 'thumbs');
-  if (!fs.existsSync(file)) writeFileAtomic(file, png);
+  if (!fs.existsSync(file)) writeCacheFile(file, png, { sync: false, pendingDirs: new Set() });
 }
 
 export function readThumbnail(dataDir: string, key: string): Buffer | null {

@@ -17,6 +17,15 @@ export function sampleDir(): string {
   return path.join(resourcesDir(), 'samples');
 }
 
+/** The import job running or queued for this dataset, if any (two imports into one dataset would race). */
+export function liveImport(ctx: AppContext, datasetId: string): JobRecord | null {
+  return (
+    ctx.jobs
+      .list({ limit: 200, kind: 'import' })
+      .find((j) => (j.state === 'queued' || j.state === 'running') && (j.params as Partial<ImportJobParams> | null)?.datasetId === datasetId) ?? null
+  );
+}
+
 /**
  * Import resources/samples as "Sample (BUSI)" when the catalog has no such dataset, or finish an import of
  * it that was interrupted. Returns the import job started (or still running), null when nothing to do.
@@ -26,9 +35,7 @@ export function ensureSampleDataset(ctx: AppContext): JobRecord | null {
   const existing = findDatasetByName(db, SAMPLE_DATASET_NAME);
   if (existing) {
     if (db.prepare(`SELECT 1 FROM imports WHERE dataset_id = ? AND state = 'done' LIMIT 1`).get(existing.id)) return null;
-    const live = ctx.jobs
-      .list({ limit: 100, kind: 'import' })
-      .find((j) => (j.state === 'queued' || j.state === 'running') && (j.params as Partial<ImportJobParams> | null)?.datasetId === existing.id);
+    const live = liveImport(ctx, existing.id);
     if (live) return live;
   }
   const dir = sampleDir();

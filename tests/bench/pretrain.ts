@@ -6,7 +6,9 @@
  *
  * Each measurement runs in its own process (tests/bench/_pretrain-step.ts, tests/bench/pytorch_pretrain_step.py).
  * Environment: USFM_BENCH_THREADS (default "1,2" on 2+ cores), USFM_BENCH_STEPS (timed steps, default 3),
- * USFM_BENCH_RECIPES, USFM_BENCH_SIZES, USFM_BACKEND.
+ * USFM_BENCH_RECIPES, USFM_BENCH_SIZES, USFM_BACKEND, USFM_BENCH_BLAS_DIR (a folder with an optimised
+ * libblas.so.3, e.g. OpenBLAS unpacked from libopenblas0-pthread, put first on PyTorch's library path:
+ * Debian's python3-torch otherwise runs on the reference BLAS when that is the system's libblas.so.3).
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -18,6 +20,7 @@ const PYTHON = '/usr/bin/python3';
 const BATCH: Record<number, number> = { 112: 32, 224: 8 };
 
 interface Measurement {
+  blas?: string;
   imagesPerSecond: number;
   stepMs: number;
   firstLoss: number;
@@ -57,6 +60,7 @@ export async function bench(): Promise<void> {
   console.log(`ViT-tiny pretraining step, full optimizer step; PyTorch ${torch ?? 'not installed (apt-get install python3-torch): TypeScript only'}`);
   console.log(`${pad('recipe', 10)}${pad('img', 5)}${pad('batch', 6)}${pad('thr', 4)}${pad('backend', 9)}${pad('ours img/s', 11)}${pad('torch img/s', 12)}${pad('ratio', 7)}first loss (ours / torch)`);
   const { dir, cleanup } = tempDir('usfm-bench-pretrain-');
+  const blasSeen = new Set<string>();
   try {
     for (const threads of threadCounts) {
       for (const img of sizes) {
@@ -74,7 +78,15 @@ export async function bench(): Promise<void> {
           let note = '';
           if (torch) {
             try {
-              theirs = await run(PYTHON, [path.join('tests', 'bench', 'pytorch_pretrain_step.py'), exportFile, '--threads', String(threads), '--steps', steps], { OMP_WAIT_POLICY: 'PASSIVE' });
+              const blasDir = process.env.USFM_BENCH_BLAS_DIR;
+              const env: NodeJS.ProcessEnv = { OMP_WAIT_POLICY: 'PASSIVE', OPENBLAS_NUM_THREADS: String(threads) };
+              if (blasDir) env.LD_LIBRARY_PATH = [blasDir, process.env.LD_LIBRARY_PATH].filter(Boolean).join(':');
+              theirs = await run(PYTHON, [path.join('tests', 'bench', 'pytorch_pretrain_step.py'), exportFile, '--threads', String(threads), '--steps', steps], env);
+              if (theirs.blas && !blasSeen.has(theirs.blas)) {
+                blasSeen.add(theirs.blas);
+                const reference = /\/blas\/libblas\.so/.test(theirs.blas);
+                console.log(`  (PyTorch's BLAS: ${theirs.blas}${reference ? ': the reference BLAS, far slower than OpenBLAS/MKL; see USFM_BENCH_BLAS_DIR' : ''})`);
+              }
             } catch (err) {
               note = ` (PyTorch failed: ${(err as Error).message})`;
             }

@@ -8,6 +8,8 @@ decoder or USFM linear head), runs the same loss, clipping and AdamW update, and
 {"imagesPerSecond", "stepMs", "firstLoss", "threads", "torch"}.
 
 Run with /usr/bin/python3 (Debian's python3-torch) and OMP_WAIT_POLICY=PASSIVE; threads = --threads.
+Debian's python3-torch does its products through whatever libblas.so.3 the system provides: the reference
+BLAS (libblas3) is ~30x slower than OpenBLAS, so the BLAS in use is reported.
 """
 import json
 import math
@@ -219,6 +221,16 @@ class Step:
         return float(loss)
 
 
+def blas_library():
+    """The BLAS shared library this process loaded (PyTorch's matrix products go through it on Debian)."""
+    try:
+        with open('/proc/self/maps') as f:
+            libs = {line.split()[-1] for line in f if 'blas' in line.lower() and '.so' in line}
+        return sorted(libs)[0] if libs else 'unknown'
+    except OSError:
+        return 'unknown'
+
+
 def main():
     path = sys.argv[1]
     threads = int(sys.argv[sys.argv.index('--threads') + 1]) if '--threads' in sys.argv else 1
@@ -235,7 +247,7 @@ def main():
         s.step()
     dt = (time.perf_counter() - t0) / steps
     batch = s.images.shape[0]
-    print(json.dumps({'imagesPerSecond': batch / dt, 'stepMs': dt * 1000, 'firstLoss': first, 'threads': torch.get_num_threads(), 'torch': torch.__version__}))
+    print(json.dumps({'imagesPerSecond': batch / dt, 'stepMs': dt * 1000, 'firstLoss': first, 'threads': torch.get_num_threads(), 'torch': torch.__version__, 'blas': blas_library()}))
 
 
 if __name__ == '__main__':

@@ -36,15 +36,18 @@ export interface ServedApp {
   stop(): Promise<void>;
 }
 
-/** Starts `usfm serve --json --port 0` on a fresh (or given) data folder and waits for its URL. */
-export async function serveApp(options: { dataDir?: string } = {}): Promise<ServedApp> {
+/**
+ * Starts `usfm serve --json --port 0` on a fresh (or given) data folder and waits for its URL.
+ * `samples: false` skips the first-run import of the bundled sample dataset (less CPU for tests that do not use it).
+ */
+export async function serveApp(options: { dataDir?: string; samples?: boolean } = {}): Promise<ServedApp> {
   assertRendererBuilt();
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'usfm-e2e-data-'));
   const ownsDataDir = !options.dataDir;
   const child = spawn(process.execPath, [path.join(repoRoot, 'bin', 'usfm.mjs'), 'serve', '--json', '--data-dir', dataDir, '--port', '0'], {
     cwd: repoRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, USFM_DATA_DIR: dataDir },
+    env: { ...process.env, USFM_DATA_DIR: dataDir, USFM_NO_SAMPLES: options.samples === false ? '1' : '0' },
   });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-20_000)));

@@ -17,7 +17,7 @@ let outDir: string;
 
 beforeAll(async () => {
   outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'usfm-e2e-export-'));
-  server = await serveApp();
+  server = await serveApp({ samples: false });
   browser = await launchBrowser();
 });
 

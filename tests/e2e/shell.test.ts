@@ -12,7 +12,7 @@ let server: ServedApp;
 let browser: Browser;
 
 beforeAll(async () => {
-  server = await serveApp();
+  server = await serveApp({ samples: false });
   browser = await launchBrowser();
 });
 
@@ -43,15 +43,19 @@ describe('browser mode shell', () => {
     await page.locator('[data-nav="jobs"]').click();
     await page.getByTestId('selftest-steps').fill('12');
     await page.getByTestId('selftest-step-ms').fill('150');
-    const before = await page.locator('tr[data-job-id]').count();
+    const selfTests = page.locator('tr[data-kind="selftest"]');
+    const before = await selfTests.count();
     await page.getByTestId('start-selftest').click();
-    await poll(() => page.locator('tr[data-job-id]').count()).toBe(before + 1);
-    const row = page.locator('tr[data-job-id]').first();
+    await poll(() => selfTests.count()).toBe(before + 1);
+    const row = selfTests.first();
     // Live progress: the bar's label counts steps while the job runs.
     await poll(() => row.locator('.progress .label').textContent(), 30_000).toMatch(/counting · \d+\/12/);
     await screenshot(page, 'jobs-running');
     await poll(() => row.getAttribute('data-state'), 60_000).toBe('succeeded');
     await poll(() => row.locator('.progress .label').textContent()).toContain('12/12');
+    // The job's own log, read through the contract.
+    await row.getByTestId('job-log').click();
+    await poll(() => page.getByTestId('job-log-lines').textContent()).toContain('self-test counted 12 steps');
     await screenshot(page, 'jobs-succeeded');
     expect(errors).toEqual([]);
     await page.context().close();
@@ -63,7 +67,7 @@ describe('browser mode shell', () => {
     await page.getByTestId('selftest-steps').fill('40');
     await page.getByTestId('selftest-step-ms').fill('200');
     await page.getByTestId('start-selftest').click();
-    const jobId = await page.locator('tr[data-job-id]').first().getAttribute('data-job-id');
+    const jobId = await page.locator('tr[data-kind="selftest"][data-state="queued"], tr[data-kind="selftest"][data-state="running"]').first().getAttribute('data-job-id');
     expect(jobId).toMatch(/^job_/);
     const row = page.locator(`tr[data-job-id="${jobId}"]`);
     await poll(() => row.getAttribute('data-state'), 30_000).toBe('running');

@@ -30,6 +30,7 @@ import { resizeArea8, toDisplay8 } from '../../imaging/raster';
 import { makeThumbnail } from '../../imaging/thumbnail';
 import { storeMask } from '../../ingest/importer';
 import type { ImportJobParams } from '../../ingest/import-job';
+import { liveImport } from '../../ingest/samples';
 
 function dataset(ctx: AppContext, id: string): Dataset {
   const ds = getDataset(ctx.catalog.db, id);
@@ -72,6 +73,7 @@ function coneTargets(ctx: AppContext, it: ItemRow, scope: 'item' | 'source'): It
 }
 
 export function startImport(ctx: AppContext, params: ImportJobParams, datasetName: string) {
+  if (liveImport(ctx, params.datasetId)) throw new ApiError('CONFLICT', `an import into "${datasetName}" is already running; wait for it or cancel it`);
   return ctx.jobs.start('import', params, `Import into "${datasetName}" (${params.paths.map((p) => path.basename(p)).join(', ').slice(0, 120)})`);
 }
 
@@ -90,10 +92,7 @@ export const catalogHandlers: HandlerSet<keyof typeof catalogCalls> = {
     return named(() => renameDataset(ctx.catalog.db, input.id, input.name));
   },
   'datasets.delete'(input, ctx) {
-    const live = ctx.jobs
-      .list({ limit: 200, kind: 'import' })
-      .some((j) => (j.state === 'running' || j.state === 'queued') && (j.params as Partial<ImportJobParams> | null)?.datasetId === input.id);
-    if (live) throw new ApiError('CONFLICT', 'an import into this dataset is running; cancel it first');
+    if (liveImport(ctx, input.id)) throw new ApiError('CONFLICT', 'an import into this dataset is running; cancel it first');
     return { deleted: deleteDataset(ctx.catalog.db, input.id) };
   },
 

@@ -14,8 +14,10 @@ import { downsampleCurve, readCurve } from '../../ml/runs/curve';
 import { newRunId, runDirFor, RunStore, type RunRecord } from '../../ml/runs/run-store';
 import { readCheckpointIndex } from '../../ml/train/checkpoint';
 
-function summary(run: RunRecord): RunSummary {
+function summary(run: RunRecord, ctx?: AppContext): RunSummary {
   const c = run.config as Partial<ResolvedPretrainConfig>;
+  // A run whose job process died (killed, power loss) still says 'running' in the catalog: it is stopped.
+  const state = ctx && run.state === 'running' && !isRunning(ctx, run) ? 'stopped' : run.state;
   return {
     id: run.id,
     jobId: run.jobId,
@@ -28,7 +30,7 @@ function summary(run: RunRecord): RunSummary {
     seed: run.seed,
     backend: run.backend,
     versions: run.versions,
-    state: run.state,
+    state,
     step: run.step,
     totalSteps: run.totalSteps,
     bestLoss: run.bestLoss,
@@ -58,7 +60,7 @@ function startJob(ctx: AppContext, runId: string, jobTitle: string): { run: RunS
   const store = new RunStore(ctx.catalog.db);
   const job = ctx.jobs.start('pretrain', { runId }, jobTitle);
   store.update(runId, { jobId: job.id });
-  return { run: summary(store.get(runId)!), job };
+  return { run: summary(store.get(runId)!, ctx), job };
 }
 
 /** Validates the request, resolves the configuration and records the run (state 'created'); the caller starts its job. */
@@ -125,8 +127,8 @@ export const pretrainHandlers: HandlerSet<keyof typeof pretrainCalls> = {
   'pretrain.listRuns'(input, ctx) {
     return new RunStore(ctx.catalog.db)
       .list({ kind: 'pretrain', limit: input.limit })
-      .filter((r) => !input.state || r.state === input.state)
-      .map(summary);
+      .map((r) => summary(r, ctx))
+      .filter((r) => !input.state || r.state === input.state);
   },
 
   'pretrain.getRun'(input, ctx) {
@@ -135,7 +137,7 @@ export const pretrainHandlers: HandlerSet<keyof typeof pretrainCalls> = {
     const index = readCheckpointIndex(dir);
     const finite = (v: number): number | null => (Number.isFinite(v) ? v : null);
     return {
-      ...summary(run),
+      ...summary(run, ctx),
       config: run.config,
       curve: downsampleCurve(readCurve(dir), input.maxPoints),
       checkpoints: index.checkpoints.map((c) => ({ step: c.step, loss: finite(c.loss), file: c.model, savedAt: c.savedAt })),

@@ -91,6 +91,7 @@ export const ingestion: Migration = {
         class_label       TEXT,
         folder_split      TEXT,                       -- split named by the folder layout (TN3K), if any
         has_mask          INTEGER NOT NULL DEFAULT 0,
+        split_part        TEXT CHECK (split_part IN ('train','val','test')),  -- part in the current split
         duplicate_of      INTEGER REFERENCES items(id) ON DELETE SET NULL,  -- identical pixels
         near_duplicate_of INTEGER REFERENCES items(id) ON DELETE SET NULL,  -- almost the previous frame
         created_at        TEXT NOT NULL,
@@ -100,6 +101,7 @@ export const ingestion: Migration = {
       CREATE INDEX items_organ ON items(dataset_id, organ, id);
       CREATE INDEX items_class ON items(dataset_id, class_label, id);
       CREATE INDEX items_mask ON items(dataset_id, has_mask, id);
+      CREATE INDEX items_split ON items(dataset_id, split_part, id);
       CREATE INDEX items_pixel ON items(dataset_id, pixel_key);
       CREATE INDEX items_patient ON items(dataset_id, patient_key);
       CREATE INDEX items_dup ON items(duplicate_of) WHERE duplicate_of IS NOT NULL;

@@ -4,6 +4,7 @@ import { UsageError, intOption, stringOption, type CliCommand } from '../command
 import { createDataset, resolveDataset } from '../../catalog/datasets';
 import { resolveOrgan } from '../../catalog/labels';
 import type { ImportJobParams } from '../../ingest/import-job';
+import { liveImport } from '../../ingest/samples';
 import type { ImportSummary } from '../../ingest/importer';
 
 export function summaryText(s: ImportSummary, datasetName: string): string {
@@ -54,6 +55,8 @@ export const importCommand: CliCommand = {
     const organ = organArg ? resolveOrgan(db, organArg) : null;
     if (organArg && !organ) throw new UsageError(`"${organArg}" is not in the organ taxonomy (usfm labels list)`);
     const dataset = resolveDataset(db, datasetName) ?? createDataset(db, datasetName);
+    const running = liveImport(ctx.app(), dataset.id);
+    if (running) throw new Error(`an import into "${dataset.name}" is already running (job ${running.id}); wait for it or cancel it`);
     const params: ImportJobParams = {
       datasetId: dataset.id,
       paths,

@@ -36,7 +36,11 @@ export interface PreparedBatch {
 
 export function drawMask(rng: Rng, host: HostBatch, settings: MaskingSettings): BatchMask {
   const grid = Math.floor(host.size / PATCH);
-  const eligible = host.cones.map((cone) => eligiblePatches(settings.coneAware ? cone : null, host.size));
+  const eligible = host.cones.map((cone) => {
+    const e = eligiblePatches(settings.coneAware ? cone : null, host.size);
+    // A crop that missed the cone entirely: every patch counts rather than none (no loss would be 0/0).
+    return e.some((v) => v === 1) ? e : e.fill(1);
+  });
   return settings.recipe === 'mae'
     ? maeMask(rng, eligible, grid, settings.maskRatio)
     : blockMask(rng, eligible, grid, settings.maskRatio, settings.maskBlockPixels, settings.coneAware && host.cones.some((c) => c !== null));

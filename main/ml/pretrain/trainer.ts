@@ -60,6 +60,9 @@ export class TrainingStopped extends Error {
   }
 }
 
+/** A step given up half-way (stop requested between micro-batches); nothing of it was applied. */
+class StepAbandoned extends Error {}
+
 export interface PretrainResult {
   runId: string;
   steps: number;
@@ -106,13 +109,16 @@ function binarise(values: Float32Array): Float32Array {
 function renderPreview(model: PretrainModel, config: ResolvedPretrainConfig, host: HostBatch): Buffer {
   const prepared = prepareBatch(Rng.stream(config.seed, 'preview', 0), host, maskingOf(config));
   try {
-    const [original, shown, reconstruction] = tf.tidy(() => {
+    const panels = tf.tidy(() => {
       const { inputs } = prepared;
       const out = recipeObjective(model, inputs, { alpha: config.alpha, training: false }, true);
       // MAE's encoder sees the visible patches only: show the masked ones dark.
-      const seen = inputs.corrupted ?? tf.mul(inputs.images, tf.sub(1, tf.mul(inputs.maskedPixels, 0.8)));
-      return [inputs.images, seen, out.reconstruction!].map((t) => t.dataSync() as Float32Array);
+      const seen = inputs.corrupted ? tf.clone(inputs.corrupted) : tf.mul(inputs.images, tf.sub(1, tf.mul(inputs.maskedPixels, 0.8)));
+      return [tf.clone(inputs.images), seen, out.reconstruction!];
     });
+    // Read outside the tidy: a returned typed array would be walked element by element for tensors.
+    const [original, shown, reconstruction] = panels.map((t) => t.dataSync() as Float32Array);
+    tf.dispose(panels);
     const plane = host.size * host.size;
     const rows = Array.from({ length: host.batch }, (_, b) => [original!, shown!, reconstruction!].map((a) => a.subarray(b * plane, (b + 1) * plane)));
     return previewPng(rows, host.size);
@@ -214,17 +220,20 @@ export async function trainRun(runId: string, env: TrainerEnv, hooks: TrainerHoo
       hooks.log('debug', `checkpoint ${entry.model} (loss ${loss.toFixed(4)})`);
     };
 
+    const stopAt = (step: number, reason: 'cancel' | 'shutdown'): never => {
+      if (step > lastSaved) checkpoint(step);
+      store.update(runId, { state: 'stopped', step });
+      throw new TrainingStopped(reason);
+    };
     for (let step = startStep; step < config.totalSteps; step++) {
       const reason = hooks.stopReason();
-      if (reason) {
-        if (step > lastSaved) checkpoint(step);
-        store.update(runId, { state: 'stopped', step });
-        throw new TrainingStopped(reason);
-      }
+      if (reason) stopAt(step, reason);
       const lr = learningRate(schedule, step);
       const stepStart = performance.now();
       const micro = async function* (this: void) {
         for (let m = 0; m < loader.microPerStep; m++) {
+          // A long accumulated step is abandoned between micro-batches so a stop request is served in time.
+          if (m > 0 && hooks.stopReason()) throw new StepAbandoned();
           const host = await loader.get(step, m);
           yield {
             batch: prepareBatch(Rng.stream(config.seed, 'mask', step, m), host, masking),
@@ -237,6 +246,7 @@ export async function trainRun(runId: string, env: TrainerEnv, hooks: TrainerHoo
       try {
         result = await optimizerStep(model, trainable, optimizer, micro(), config.effectiveBatch, lr, config.clipNorm);
       } catch (err) {
+        if (err instanceof StepAbandoned) stopAt(step, hooks.stopReason() ?? 'cancel');
         if (err instanceof NonFiniteLossError) {
           store.update(runId, { state: 'failed', step, metrics: { error: 'NON_FINITE_LOSS', at: step + 1 } });
           throw new TrainingFailure(

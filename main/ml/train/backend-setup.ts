@@ -30,7 +30,8 @@ export function prepareTrainingBackend(settings: { backend?: unknown; wasmThread
     } finally {
       threaded?.restore();
     }
-    if (report.active === 'wasm') installWasmMatMul();
+    // USFM_WASM_MATMUL=stock keeps tfjs' own kernels (for measuring what the replacement gains).
+    if (report.active === 'wasm' && process.env.USFM_WASM_MATMUL !== 'stock') installWasmMatMul();
     await ensureGradients();
     let app = 'unknown';
     try {

@@ -1,7 +1,6 @@
-import * as tf from '@tensorflow/tfjs-core';
+import type { ParamMap } from '../vit';
 
-/** Trainable parameters by their PyTorch names (`blocks.0.attn.qkv.weight`, `decoder_pred.bias`, ...). */
-export type ParamMap = Map<string, tf.Variable>;
+export type { ParamMap };
 
 /**
  * No weight decay on biases, norms, tokens, position tables and layer scales, as MAE / BEiT / SimMIM
@@ -14,15 +13,4 @@ export function decays(name: string, shape: readonly number[]): boolean {
   if (name.includes('relative_position_bias_table')) return false;
   if (/(^|\.)(norm\d*|fc_norm|decoder_norm)\./.test(name)) return false;
   return true;
-}
-
-export function countParams(params: ParamMap): number {
-  let n = 0;
-  for (const v of params.values()) n += v.size;
-  return n;
-}
-
-export function disposeParams(params: ParamMap): void {
-  for (const v of params.values()) v.dispose();
-  params.clear();
 }

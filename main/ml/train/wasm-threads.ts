@@ -3,17 +3,19 @@
  * Three things stand in the way, each worked around here without touching the package:
  *  1. the WASM_HAS_MULTITHREAD_SUPPORT flag is hard-wired to false under Node: set it to true;
  *  2. the pthread worker script and the main script reach the workers as blob: URLs, which Node's
- *     worker_threads cannot load: Blob texts are recorded when created, written to a private temporary
- *     folder, and passed as file paths (URL.createObjectURL and the workers' 'load' message);
+ *     worker_threads cannot load: Blob texts are recorded when created, written (content-addressed) to a
+ *     temporary folder, and passed as file paths (URL.createObjectURL and the workers' 'load' message);
  *  3. the C++ side caps XNNPACK's pool at emscripten_num_logical_cores()/2 (it assumes hyper-threading),
  *     which is 1 on a 2-core machine: while the module starts, os.cpus() reports twice the cores.
  * Call before selectBackend() with the wanted thread count; `restore()` once the backend is ready.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import workerThreads from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
+import { writeFileAtomic } from '../../util/atomic-write';
 
 // The threaded factory's source expects the bundle's CommonJS helpers as globals when it runs in a worker.
 const FACTORY_PRELUDE =
@@ -32,13 +34,13 @@ export function prepareThreadedWasm(threads: number): { restore(): void } {
       if (parts && parts.every((p) => typeof p === 'string')) texts.set(this, (parts as string[]).join(''));
     }
   }
-  let dir: string | null = null;
-  let count = 0;
+  // Content-addressed files in one shared folder: the same tfjs version writes the same two scripts once.
+  const dir = path.join(os.tmpdir(), 'usfm-wasm-threads');
   const toFile = (blob: Blob): string => {
-    const text = texts.get(blob)!;
-    dir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'usfm-wasm-threads-'));
-    const file = path.join(dir, `script${count++}.cjs`);
-    fs.writeFileSync(file, text.startsWith('var WasmBackendModuleThreadedSimd') ? FACTORY_PRELUDE + text : text);
+    const raw = texts.get(blob)!;
+    const text = raw.startsWith('var WasmBackendModuleThreadedSimd') ? FACTORY_PRELUDE + raw : raw;
+    const file = path.join(dir, `${crypto.createHash('sha256').update(text).digest('hex').slice(0, 32)}.cjs`);
+    if (!fs.existsSync(file)) writeFileAtomic(file, text);
     return file;
   };
   globalThis.Blob = RecordingBlob;
@@ -65,8 +67,5 @@ export function prepareThreadedWasm(threads: number): { restore(): void } {
       globalThis.Blob = NativeBlob;
     },
   };
-  process.once('exit', () => {
-    if (dir) fs.rmSync(dir, { recursive: true, force: true });
-  });
   return prepared;
 }

@@ -2,6 +2,7 @@ import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import type { JobRecord } from '@contract';
 import { api } from '@/api/client';
+import { errorMessage } from '@/util/format';
 
 /** Live view of jobs: loaded once, then kept current by job.state and job.progress events. */
 export const useJobsStore = defineStore('jobs', () => {
@@ -20,7 +21,7 @@ export const useJobsStore = defineStore('jobs', () => {
       jobs.value = await api().call('jobs.list', { limit: 100 });
       error.value = null;
     } catch (err) {
-      error.value = (err as Error).message;
+      error.value = errorMessage(err);
     }
   }
 

@@ -2,6 +2,7 @@ import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { AppInfo, Settings } from '@contract';
 import { api } from '@/api/client';
+import { errorMessage } from '@/util/format';
 
 export const useSystemStore = defineStore('system', () => {
   const info = ref<AppInfo | null>(null);
@@ -14,7 +15,7 @@ export const useSystemStore = defineStore('system', () => {
       [info.value, settings.value] = await Promise.all([api().call('app.info', {}), api().call('settings.get', {})]);
       error.value = null;
     } catch (err) {
-      error.value = (err as Error).message;
+      error.value = errorMessage(err);
     }
   }
 

@@ -31,7 +31,16 @@ export function formatNumber(value: number | null | undefined, digits = 3): stri
   return Number(value.toPrecision(digits)).toString();
 }
 
-/** The message of anything thrown by a call (ApiCallError carries the contract's error.message). */
+/**
+ * The message of anything thrown by a call (ApiCallError carries the contract's error.message); for
+ * invalid input, the fields at fault and why (the error's details).
+ */
 export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
+  if (!(err instanceof Error)) return String(err);
+  const details = (err as Error & { error?: { details?: unknown } }).error?.details;
+  if (!Array.isArray(details) || !details.length) return err.message;
+  const issues = details
+    .filter((d): d is { path?: unknown; message: string } => typeof d === 'object' && d !== null && typeof (d as { message?: unknown }).message === 'string')
+    .map((d) => (typeof d.path === 'string' && d.path ? `${d.path}: ${d.message}` : d.message));
+  return issues.length ? `${err.message}: ${issues.join('; ')}` : err.message;
 }

@@ -163,7 +163,10 @@ describe('an import killed midway', () => {
     expect(partial.sources).toBeGreaterThan(0);
     expect(partial.sources).toBeLessThan(75 + 18);
 
-    const resumed = await runImport(app, params);
+    // The interrupted import is still on record: resuming it runs it again over the same paths.
+    const restart = await dispatch(app, 'import.resume', { importId: job.id });
+    expect(restart.ok).toBe(true);
+    const resumed = await app.jobs.waitFor((restart as { result: { id: string } }).result.id);
     expect(resumed.state).toBe('succeeded');
     const s = resumed.result as ImportSummary;
     expect(s.unchanged).toBe(partial.sources);
@@ -180,6 +183,22 @@ describe('an import killed midway', () => {
       { class_label: 'malignant', n: 30, m: 30 },
       { class_label: 'normal', n: 15, m: 15 },
     ]);
+  });
+});
+
+describe('cancelling an import', () => {
+  it('stops between files, keeps what was recorded, and marks the import stopped', async () => {
+    const ds = getOrCreateDataset(app.catalog.db, 'cancelled').id;
+    const job = app.jobs.start('import', { datasetId: ds, paths: [path.join(BUSI, 'Dataset_BUSI_with_GT')], stride: 1 }, 'import to cancel');
+    await nextEvent(app, 'job.progress', (p) => p.id === job.id && p.progress.step >= 5, 120_000);
+    app.jobs.cancel(job.id);
+    const ended = await app.jobs.waitFor(job.id);
+    expect(ended.state).toBe('cancelled');
+    const { sources } = checkConsistent(app, ds);
+    expect(sources).toBeGreaterThanOrEqual(5);
+    expect(sources).toBeLessThan(75);
+    const record = app.catalog.db.prepare(`SELECT state FROM imports WHERE id = ?`).get(job.id) as { state: string };
+    expect(record.state).toBe('stopped');
   });
 });
 

@@ -128,7 +128,9 @@ describe('pretraining job', () => {
     expect(run.versions.tfjs).toMatch(/^4\./);
     expect(run.manifestHash).toMatch(/^[0-9a-f]{64}$/);
     expect(run.seed).toBe(5);
-    expect(run.config).toMatchObject({ recipe: 'usfm-plus', effectiveBatch: 4, microBatch: 2, totalSteps: steps, coneAware: true });
+    // Cone-aware masking is on by default exactly when the dataset has cone masks.
+    const cones = (app.catalog.db.prepare('SELECT COUNT(*) AS n FROM cones').get() as { n: number }).n;
+    expect(run.config).toMatchObject({ recipe: 'usfm-plus', effectiveBatch: 4, microBatch: 2, totalSteps: steps, coneAware: cones > 0 });
     expect(run.checkpoints.map((c) => c.step)).toEqual([4, 6, 8]);
     expect(run.previews).toEqual([4, 8]);
     const preview = await call<{ dataUrl: string }>('pretrain.preview', { runId });
