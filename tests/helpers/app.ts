@@ -25,10 +25,10 @@ export function nextEvent<E extends EventName>(app: AppContext, event: E, match:
       reject(new Error(`no ${event} event within ${timeoutMs} ms`));
     }, timeoutMs);
     const unsubscribe = app.events.subscribe((name, payload) => {
-      if (name === event && match(payload as EventPayload<E>)) {
+      if ((name as string) === event && match(payload as unknown as EventPayload<E>)) {
         clearTimeout(timer);
         unsubscribe();
-        resolve(payload as EventPayload<E>);
+        resolve(payload as unknown as EventPayload<E>);
       }
     });
   });
