@@ -119,7 +119,8 @@ describe('curation', () => {
   });
 
   it('shows an item with its cone and mask overlays and saves a corrected cone', async () => {
-    await page.getByTestId('item-thumb').nth(5).locator('.thumb-open').click();
+    // A benign lesion (normal BUSI images have empty masks; malignant ones were relabelled above).
+    await page.locator('[data-testid=item-thumb][data-class=benign]').first().locator('.thumb-open').click();
     const viewer = page.getByTestId('item-viewer');
     await viewer.waitFor();
     const canvas = page.getByTestId('frame-canvas');
@@ -127,6 +128,7 @@ describe('curation', () => {
     await poll(() => page.getByTestId('cone-origin').getAttribute('data-origin')).toBe('auto');
     // The frame is drawn, the cone outline and the lesion mask are overlaid.
     await poll(async () => (await canvasStats()).lit).toBeGreaterThan(1000);
+    await poll(async () => (await canvasStats()).mask).toBeGreaterThan(200);
     const withMask = await canvasStats();
     expect(withMask.outline).toBeGreaterThan(100);
     expect(withMask.mask).toBeGreaterThan(200);
