@@ -51,6 +51,28 @@ export interface RecipeDefaults {
   layout: 'timm' | 'beit';
 }
 
+/** USFM (Jiao et al. 2024): SimMIM block masking with band-stop frequency fill. */
+const USFM_DEFAULTS: RecipeDefaults = {
+  baseLr: 1e-4,
+  minLrFraction: 0.01,
+  warmupFraction: 0.1,
+  weightDecay: 0.05,
+  beta1: 0.9,
+  beta2: 0.999,
+  eps: 1e-8,
+  clipNorm: 5,
+  maskRatio: 0.6,
+  maskBlockPixels: 32,
+  cropScale: [0.67, 1],
+  dropPathRate: 0.1,
+  fill: 'frequency',
+  // The orthonormal spectra's squared error is at most the pixel MSE (Parseval), an order below the L1
+  // term on [0, 1] images: α = 1 makes it a tenth of the loss on typical ultrasound.
+  alpha: 1,
+  stoppedBandFraction: 0.5,
+  layout: 'beit',
+};
+
 export const RECIPE_DEFAULTS: Record<Recipe, RecipeDefaults> = {
   mae: {
     baseLr: 1.5e-4,
@@ -70,44 +92,9 @@ export const RECIPE_DEFAULTS: Record<Recipe, RecipeDefaults> = {
     stoppedBandFraction: 0.5,
     layout: 'timm',
   },
-  usfm: {
-    baseLr: 1e-4,
-    minLrFraction: 0.01,
-    warmupFraction: 0.1,
-    weightDecay: 0.05,
-    beta1: 0.9,
-    beta2: 0.999,
-    eps: 1e-8,
-    clipNorm: 5,
-    maskRatio: 0.6,
-    maskBlockPixels: 32,
-    cropScale: [0.67, 1],
-    dropPathRate: 0.1,
-    fill: 'frequency',
-    // The orthonormal spectra's squared error is at most the pixel MSE (Parseval), an order below the L1
-    // term on [0, 1] images: α = 1 makes it a tenth of the loss on typical ultrasound.
-    alpha: 1,
-    stoppedBandFraction: 0.5,
-    layout: 'beit',
-  },
-  'usfm-plus': {
-    baseLr: 1e-4,
-    minLrFraction: 0.01,
-    warmupFraction: 0.1,
-    weightDecay: 0.05,
-    beta1: 0.9,
-    beta2: 0.999,
-    eps: 1e-8,
-    clipNorm: 5,
-    maskRatio: 0.6,
-    maskBlockPixels: 32,
-    cropScale: [0.67, 1],
-    dropPathRate: 0.1,
-    fill: 'frequency',
-    alpha: 0,
-    stoppedBandFraction: 0.5,
-    layout: 'beit',
-  },
+  usfm: USFM_DEFAULTS,
+  // USFM+ shares USFM's corruption and schedule; its loss has no frequency L2 term.
+  'usfm-plus': { ...USFM_DEFAULTS, alpha: 0 },
 };
 
 /** Input normalisation of the grey [0, 1] image before the encoder: the mean/std of ImageNet's channel statistics. */
