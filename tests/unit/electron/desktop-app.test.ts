@@ -187,7 +187,8 @@ describe('desktop app lifecycle', () => {
     electron.app.quit(); // a second request while closing does not close twice
     expect(closeCalls).toHaveLength(1);
     releaseClose();
-    await vi.waitFor(() => expect(electron.app.calls).toContain('quit'));
+    // Quitting stops the first-run sample import job (a child process): slow on a loaded machine.
+    await vi.waitFor(() => expect(electron.app.calls).toContain('quit'), { timeout: 30_000 });
     expect(electron.ipcMain.handlers.size).toBe(0);
     running = null; // already closed
   });
@@ -216,13 +217,16 @@ describe('electron/main.ts entry', () => {
         'requestSingleInstanceLock',
       ]);
       electron.app.becomeReady();
-      await vi.waitFor(() => expect(FakeBrowserWindow.instances).toHaveLength(1));
+      await vi.waitFor(() => expect(FakeBrowserWindow.instances).toHaveLength(1), { timeout: 15_000 });
       const win = FakeBrowserWindow.instances[0]!;
       expect(win.options.webPreferences?.preload).toMatch(/electron[\\/]preload\.cjs$/);
       expect(electron.ipcMain.handlers.size).toBe(callNames.length);
-      await vi.waitFor(() => expect(fs.existsSync(path.join(temp.dir, 'from-env'))).toBe(true));
+      await vi.waitFor(() => expect(fs.existsSync(path.join(temp.dir, 'from-env'))).toBe(true), {
+        timeout: 15_000,
+      });
       electron.app.quit();
-      await vi.waitFor(() => expect(electron.app.calls).toContain('quit'));
+      // Quitting stops the first-run sample import job (a child process): slow on a loaded machine.
+      await vi.waitFor(() => expect(electron.app.calls).toContain('quit'), { timeout: 30_000 });
     } finally {
       if (previous === undefined) delete process.env.USFM_DATA_DIR;
       else process.env.USFM_DATA_DIR = previous;
