@@ -1,12 +1,12 @@
 /**
- * A short-lived process that selects the TensorFlow.js backend exactly as a job would and prints the
- * report as JSON: the app's main process never loads TensorFlow.js itself.
+ * A short-lived process that prepares the TensorFlow.js backend exactly as a job would (backend selection,
+ * matrix-product engine) and prints the report as JSON: the app's main process never loads TensorFlow.js.
  */
-import { selectBackend } from './backend';
+import { prepareComputeBackend } from './train/backend-setup';
 
 const setting = process.argv[2] ?? 'auto';
 const threads = Number(process.argv[3] ?? '1');
-selectBackend({ setting, wasmThreads: threads })
+prepareComputeBackend({ backend: setting, wasmThreads: threads })
   .then((report) => {
     process.stdout.write(`${JSON.stringify(report)}\n`);
     process.exit(0);

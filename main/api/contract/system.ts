@@ -11,6 +11,16 @@ export const BackendAttempt = z.object({
   reason: z.string(),
 });
 
+/** How matrix products run on the WASM backend (absent on other backends). */
+export const MatMulReport = z.object({
+  engine: z.enum(['native-blas', 'xnnpack']),
+  /** The BLAS library file opened by the native bridge. */
+  library: z.string().nullable(),
+  threads: z.number().int().nullable(),
+  /** The BLAS build configuration, or why no native BLAS is in use. */
+  reason: z.string(),
+});
+
 export const BackendReport = z.object({
   active: BackendName,
   preference: BackendPreference,
@@ -18,6 +28,7 @@ export const BackendReport = z.object({
   attempts: z.array(BackendAttempt),
   threads: z.number().int().nullable(),
   simd: z.boolean().nullable(),
+  matmul: MatMulReport.optional(),
 });
 export type BackendReport = z.infer<typeof BackendReport>;
 
@@ -38,14 +49,26 @@ export type AppInfo = z.infer<typeof AppInfo>;
 
 export const Settings = z.object({
   backend: BackendPreference,
-  /** WASM threads (1 = the single-threaded build Node can load). */
+  /** Compute threads: the native BLAS' threads when one is installed, else WASM threads (1 = the single-threaded build). */
   wasmThreads: z.number().int().min(1).max(64),
 });
 export type Settings = z.infer<typeof Settings>;
 
 export const systemCalls = {
-  'app.info': defineCall('Versions, active ML backend, data directory and catalog statistics.', z.object({}).strict(), AppInfo),
-  'app.ping': defineCall('Liveness check.', z.object({ echo: z.string().max(200).optional() }).strict(), z.object({ pong: z.literal(true), echo: z.string().optional() })),
+  'app.info': defineCall(
+    'Versions, active ML backend, data directory and catalog statistics.',
+    z.object({}).strict(),
+    AppInfo,
+  ),
+  'app.ping': defineCall(
+    'Liveness check.',
+    z.object({ echo: z.string().max(200).optional() }).strict(),
+    z.object({ pong: z.literal(true), echo: z.string().optional() }),
+  ),
   'settings.get': defineCall('Current settings.', z.object({}).strict(), Settings),
-  'settings.update': defineCall('Change settings; returns the new settings.', Settings.partial().strict(), Settings),
+  'settings.update': defineCall(
+    'Change settings; returns the new settings.',
+    Settings.partial().strict(),
+    Settings,
+  ),
 };

@@ -5,7 +5,7 @@
  * Jacobian written out, instead of a dozen automatic tape nodes.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { bmmNN, t3 } from './matmul';
+import { bmm } from './matmul';
 
 export interface AttentionShape {
   batch: number;
@@ -15,29 +15,51 @@ export interface AttentionShape {
 
 type Args = (tf.Tensor | tf.GradSaveFunc)[];
 
-function splitHeads(qkv: tf.Tensor, { batch, tokens, heads }: AttentionShape): [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D] {
+function splitHeads(
+  qkv: tf.Tensor,
+  { batch, tokens, heads }: AttentionShape,
+): [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D] {
   const dim = qkv.shape[1]! / 3;
   const dh = dim / heads;
   // Three 4-D transposes: WASM's 5-D transpose (one [B,T,3,H,dh] permutation) was measured 100x slower.
   const parts = tf.split(qkv, 3, 1);
-  const [q, k, v] = parts.map((x) => tf.reshape(tf.transpose(tf.reshape(x, [batch, tokens, heads, dh]), [0, 2, 1, 3]), [batch * heads, tokens, dh]));
+  const [q, k, v] = parts.map((x) =>
+    tf.reshape(tf.transpose(tf.reshape(x, [batch, tokens, heads, dh]), [0, 2, 1, 3]), [
+      batch * heads,
+      tokens,
+      dh,
+    ]),
+  );
   return [q, k, v] as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
 }
 
 function mergeHeads(x: tf.Tensor, { batch, tokens, heads }: AttentionShape): tf.Tensor2D {
   const dh = x.shape[2]!;
-  return tf.reshape(tf.transpose(tf.reshape(x, [batch, heads, tokens, dh]), [0, 2, 1, 3]), [batch * tokens, heads * dh]);
+  return tf.reshape(tf.transpose(tf.reshape(x, [batch, heads, tokens, dh]), [0, 2, 1, 3]), [
+    batch * tokens,
+    heads * dh,
+  ]);
 }
 
-function forward(qkv: tf.Tensor, bias: tf.Tensor | null, shape: AttentionShape, save: tf.GradSaveFunc): tf.Tensor2D {
+function forward(
+  qkv: tf.Tensor,
+  bias: tf.Tensor | null,
+  shape: AttentionShape,
+  save: tf.GradSaveFunc,
+): tf.Tensor2D {
   const { batch, tokens, heads } = shape;
   const [q, k, v] = splitHeads(qkv, shape);
   const qs = tf.mul(q, 1 / Math.sqrt(q.shape[2])) as tf.Tensor3D; // scale the [T, dh] side, not the [T, T] scores
-  let scores: tf.Tensor = bmmNN(qs, t3(k));
-  if (bias) scores = tf.reshape(tf.add(tf.reshape(scores, [batch, heads, tokens, tokens]), bias), [batch * heads, tokens, tokens]);
+  let scores: tf.Tensor = bmm(qs, k, false, true);
+  if (bias)
+    scores = tf.reshape(tf.add(tf.reshape(scores, [batch, heads, tokens, tokens]), bias), [
+      batch * heads,
+      tokens,
+      tokens,
+    ]);
   const p = tf.softmax(scores) as tf.Tensor3D;
   save([qs, k, v, p]);
-  return mergeHeads(bmmNN(p, v), shape);
+  return mergeHeads(bmm(p, v), shape);
 }
 
 /** Returns [dqkv, dscores] where dscores is the gradient of the pre-softmax scores [B·H, T, T]. */
@@ -46,13 +68,19 @@ function backward(dOut: tf.Tensor, saved: tf.Tensor[], shape: AttentionShape): [
   const [qs, k, v, p] = saved as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
   const dh = qs.shape[2];
   const scale = 1 / Math.sqrt(dh);
-  const dO: tf.Tensor3D = tf.reshape(tf.transpose(tf.reshape(dOut, [batch, tokens, heads, dh]), [0, 2, 1, 3]), [batch * heads, tokens, dh]);
-  const dv = bmmNN(t3(p), dO);
-  const dp = bmmNN(dO, t3(v));
+  const dO: tf.Tensor3D = tf.reshape(
+    tf.transpose(tf.reshape(dOut, [batch, tokens, heads, dh]), [0, 2, 1, 3]),
+    [batch * heads, tokens, dh],
+  );
+  const dv = bmm(p, dO, true, false);
+  const dp = bmm(dO, v, false, true);
   const dScores = tf.mul(p, tf.sub(dp, tf.sum(tf.mul(dp, p), -1, true))) as tf.Tensor3D;
-  const dq = tf.mul(bmmNN(dScores, k), scale) as tf.Tensor3D;
-  const dk = bmmNN(t3(dScores), qs);
-  const dqkv = tf.concat([dq, dk, dv].map((g) => mergeHeads(g, shape)), 1) as tf.Tensor2D;
+  const dq = tf.mul(bmm(dScores, k), scale) as tf.Tensor3D;
+  const dk = bmm(dScores, qs, true, false);
+  const dqkv = tf.concat(
+    [dq, dk, dv].map((g) => mergeHeads(g, shape)),
+    1,
+  ) as tf.Tensor2D;
   return [dqkv, dScores];
 }
 
@@ -61,15 +89,26 @@ function backward(dOut: tf.Tensor, saved: tf.Tensor[], shape: AttentionShape): [
  * bias optional, broadcast over the batch when [H, T, T] or per sample when [B, H, T, T].
  * Returns the merged heads [B·T, D], ready for the output projection.
  */
-export function attention(qkv: tf.Tensor2D, shape: AttentionShape, bias?: tf.Tensor3D | tf.Tensor4D): tf.Tensor2D {
+export function attention(
+  qkv: tf.Tensor2D,
+  shape: AttentionShape,
+  bias?: tf.Tensor3D | tf.Tensor4D,
+): tf.Tensor2D {
   const { batch, tokens, heads } = shape;
   if (qkv.shape[0] !== batch * tokens || qkv.shape[1] % (3 * heads) !== 0) {
-    throw new Error(`attention: qkv shape [${qkv.shape}] does not fit batch ${batch}, tokens ${tokens}, heads ${heads}`);
+    throw new Error(
+      `attention: qkv shape [${qkv.shape}] does not fit batch ${batch}, tokens ${tokens}, heads ${heads}`,
+    );
   }
   if (!bias) {
     const op = tf.customGrad((...args: Args) => {
       const [x, save] = args as [tf.Tensor, tf.GradSaveFunc];
-      return { value: forward(x, null, shape, save), gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => [backward(dy as tf.Tensor, saved, shape)[0]] };
+      return {
+        value: forward(x, null, shape, save),
+        gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => [
+          backward(dy as tf.Tensor, saved, shape)[0],
+        ],
+      };
     });
     return op(qkv) as tf.Tensor2D;
   }

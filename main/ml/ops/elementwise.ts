@@ -10,7 +10,9 @@ export const safeSqrt = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[])
   save([y]);
   return {
     value: y,
-    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => [tf.div(tf.mul(dy as tf.Tensor, 0.5), tf.maximum(saved[0]!, TINY))],
+    gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => [
+      tf.div(tf.mul(dy as tf.Tensor, 0.5), tf.maximum(saved[0]!, TINY)),
+    ],
   };
 }) as <T extends tf.Tensor>(x: T) => T;
 

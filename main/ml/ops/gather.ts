@@ -19,7 +19,9 @@ export function gatherRows(table: tf.Tensor2D, indices: Int32Array | number[]): 
   // outlives the call except what the tape keeps.
   const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
     value: tf.gather(args[0] as tf.Tensor, tf.tensor1d(idx, 'int32'), 0),
-    gradFunc: (dy: tf.Tensor | tf.Tensor[]) => [tf.scatterND(tf.tensor2d(idx, [idx.length, 1], 'int32'), dy as tf.Tensor, [rows, cols])],
+    gradFunc: (dy: tf.Tensor | tf.Tensor[]) => [
+      tf.scatterND(tf.tensor2d(idx, [idx.length, 1], 'int32'), dy as tf.Tensor, [rows, cols]),
+    ],
   }));
   return op(table) as tf.Tensor2D;
 }

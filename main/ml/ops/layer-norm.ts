@@ -23,7 +23,10 @@ function layerNormOp(eps: number): (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) =>
         const g = dy as tf.Tensor2D;
         const [sxhat, srstd, sw] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
         const gw = tf.mul(g, sw);
-        const dx = tf.mul(srstd, tf.sub(tf.sub(gw, tf.mean(gw, 1, true)), tf.mul(sxhat, tf.mean(tf.mul(gw, sxhat), 1, true))));
+        const dx = tf.mul(
+          srstd,
+          tf.sub(tf.sub(gw, tf.mean(gw, 1, true)), tf.mul(sxhat, tf.mean(tf.mul(gw, sxhat), 1, true))),
+        );
         return [dx, tf.sum(tf.mul(g, sxhat), 0), tf.sum(g, 0)];
       },
     };

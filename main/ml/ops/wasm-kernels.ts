@@ -61,7 +61,7 @@ const stockBatchMatMul = tf.getKernel('BatchMatMul', 'wasm')?.kernelFunc;
 
 /**
  * Whether the active backend multiplies batched (3-D) operands at 2-D speed: true on non-WASM backends and
- * when the WASM BatchMatMul kernel has been replaced by main/ml/train/wasm-matmul.ts (XNNPACK per batch
+ * when the WASM BatchMatMul kernel has been replaced by main/ml/ops/wasm-matmul.ts (XNNPACK per batch
  * element on heap views); false for the stock WASM kernel (a scalar loop, ~1 GFLOP/s).
  */
 export function batchedMatMulIsFast(): boolean {
@@ -122,7 +122,10 @@ export function installWasmKernelFixes(): void {
     kernelFunc: (args) => {
       const x = args.inputs.x as unknown as DataInfo;
       if (x.dtype === 'string') return original.splitV!.kernelFunc(args);
-      const { numOrSizeSplits, axis } = args.attrs as unknown as { numOrSizeSplits: number | number[]; axis: number };
+      const { numOrSizeSplits, axis } = args.attrs as unknown as {
+        numOrSizeSplits: number | number[];
+        axis: number;
+      };
       const a = tf.util.parseAxisParam(axis, x.shape)[0]!;
       const sizes = tf.backend_util.prepareSplitSize(x as unknown as tf.Tensor, numOrSizeSplits, a);
       const begin = new Array<number>(x.shape.length).fill(0);

@@ -1,13 +1,29 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import { installWasmMatMul } from '../../../main/ml/train/wasm-matmul';
-import { attention, batchedMatMulIsFast, batchMatMul, gatherRows, gelu, layerNorm, linear, magnitude, matMul2d, safeSqrt, selectRowsOneHot } from '../../../main/ml/ops';
+import { installWasmMatMul } from '../../../main/ml/ops/wasm-matmul';
+import {
+  attention,
+  batchedMatMulIsFast,
+  batchMatMul,
+  gatherRows,
+  gelu,
+  layerNorm,
+  linear,
+  magnitude,
+  matMul2d,
+  safeSqrt,
+  selectRowsOneHot,
+} from '../../../main/ml/ops';
 import { directionalCheck, maxAbsDiff, randomTensor, setupWasm } from './numerics-helpers';
 
 beforeAll(setupWasm);
 
 /** Value and gradients of sum(f(xs)·w) with respect to xs, as plain arrays. */
-function valueAndGrads(f: (...xs: tf.Tensor[]) => tf.Tensor, xs: tf.Tensor[], seed = 99): { value: Float32Array; grads: Float32Array[] } {
+function valueAndGrads(
+  f: (...xs: tf.Tensor[]) => tf.Tensor,
+  xs: tf.Tensor[],
+  seed = 99,
+): { value: Float32Array; grads: Float32Array[] } {
   return tf.tidy(() => {
     const y = f(...xs);
     const w = randomTensor(y.shape, seed);
@@ -16,50 +32,83 @@ function valueAndGrads(f: (...xs: tf.Tensor[]) => tf.Tensor, xs: tf.Tensor[], se
   });
 }
 
-function expectSameAs(custom: (...xs: tf.Tensor[]) => tf.Tensor, reference: (...xs: tf.Tensor[]) => tf.Tensor, xs: tf.Tensor[], tol = 1e-5): void {
+function expectSameAs(
+  custom: (...xs: tf.Tensor[]) => tf.Tensor,
+  reference: (...xs: tf.Tensor[]) => tf.Tensor,
+  xs: tf.Tensor[],
+  tol = 1e-5,
+): void {
   const a = valueAndGrads(custom, xs);
   const b = valueAndGrads(reference, xs);
   expect(maxAbsDiff(a.value, b.value)).toBeLessThan(tol);
   a.grads.forEach((g, i) => expect(maxAbsDiff(g, b.grads[i]!)).toBeLessThan(tol));
 }
 
+function checkMatMul2d(): void {
+  for (const ta of [false, true]) {
+    for (const tb of [false, true]) {
+      const a = randomTensor(ta ? [5, 4] : [4, 5], 1);
+      const b = randomTensor(tb ? [3, 5] : [5, 3], 2);
+      expectSameAs(
+        (x, y) => matMul2d(x as tf.Tensor2D, y as tf.Tensor2D, ta, tb),
+        (x, y) => tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D, ta, tb),
+        [a, b],
+      );
+    }
+  }
+}
+
+function checkBatchMatMul(): void {
+  for (const [ta, tb] of [
+    [false, false],
+    [false, true],
+    [true, false],
+    [true, true],
+  ] as const) {
+    const a = randomTensor(ta ? [3, 5, 4] : [3, 4, 5], 3);
+    const b = randomTensor(tb ? [3, 6, 5] : [3, 5, 6], 4);
+    expectSameAs(
+      (x, y) => batchMatMul(x as tf.Tensor3D, y as tf.Tensor3D, ta, tb),
+      (x, y) => tf.matMul(x as tf.Tensor3D, y as tf.Tensor3D, ta, tb),
+      [a, b],
+    );
+  }
+}
+
+function checkLinear(): void {
+  const x = randomTensor([6, 4], 5);
+  const w = randomTensor([3, 4], 6);
+  const b = randomTensor([3], 7);
+  expectSameAs(
+    (x1, w1, b1) => linear(x1 as tf.Tensor2D, w1 as tf.Tensor2D, b1 as tf.Tensor1D),
+    (x1, w1, b1) => tf.add(tf.matMul(x1 as tf.Tensor2D, tf.transpose(w1)), b1),
+    [x, w, b],
+  );
+  expectSameAs(
+    (x1, w1) => linear(x1 as tf.Tensor2D, w1 as tf.Tensor2D),
+    (x1, w1) => tf.matMul(x1 as tf.Tensor2D, tf.transpose(w1)),
+    [x, w],
+  );
+}
+
 describe('custom-gradient products', () => {
-  it('matMul2d matches tf.matMul values and gradients for every transpose combination', () => {
-    for (const ta of [false, true]) {
-      for (const tb of [false, true]) {
-        const a = randomTensor(ta ? [5, 4] : [4, 5], 1);
-        const b = randomTensor(tb ? [3, 5] : [5, 3], 2);
-        expectSameAs(
-          (x, y) => matMul2d(x as tf.Tensor2D, y as tf.Tensor2D, ta, tb),
-          (x, y) => tf.matMul(x as tf.Tensor2D, y as tf.Tensor2D, ta, tb),
-          [a, b],
-        );
-      }
-    }
-  });
-
-  it('batchMatMul matches tf.matMul on 3-D tensors', () => {
-    for (const [ta, tb] of [[false, false], [false, true], [true, false], [true, true]] as const) {
-      const a = randomTensor(ta ? [3, 5, 4] : [3, 4, 5], 3);
-      const b = randomTensor(tb ? [3, 6, 5] : [3, 5, 6], 4);
-      expectSameAs((x, y) => batchMatMul(x as tf.Tensor3D, y as tf.Tensor3D, ta, tb), (x, y) => tf.matMul(x as tf.Tensor3D, y as tf.Tensor3D, ta, tb), [a, b]);
-    }
-  });
-
-  it('linear is x·Wᵀ + b with PyTorch [out, in] weights, with or without bias', () => {
-    const x = randomTensor([6, 4], 5);
-    const w = randomTensor([3, 4], 6);
-    const b = randomTensor([3], 7);
-    expectSameAs((x1, w1, b1) => linear(x1 as tf.Tensor2D, w1 as tf.Tensor2D, b1 as tf.Tensor1D), (x1, w1, b1) => tf.add(tf.matMul(x1 as tf.Tensor2D, tf.transpose(w1)), b1), [x, w, b]);
-    expectSameAs((x1, w1) => linear(x1 as tf.Tensor2D, w1 as tf.Tensor2D), (x1, w1) => tf.matMul(x1 as tf.Tensor2D, tf.transpose(w1)), [x, w]);
-  });
+  it('matMul2d matches tf.matMul values and gradients for every transpose combination', checkMatMul2d);
+  it('batchMatMul matches tf.matMul on 3-D tensors', checkBatchMatMul);
+  it('linear is x·Wᵀ + b with PyTorch [out, in] weights, with or without bias', checkLinear);
 
   it('linear with constantInput gives the same weight gradients and a zero input gradient', () => {
     const x = randomTensor([6, 4], 5);
     const w = randomTensor([3, 4], 6);
     const b = randomTensor([3], 7);
-    const a = valueAndGrads((x1, w1, b1) => linear(x1 as tf.Tensor2D, w1 as tf.Tensor2D, b1 as tf.Tensor1D, { constantInput: true }), [x, w, b]);
-    const r = valueAndGrads((x1, w1, b1) => linear(x1 as tf.Tensor2D, w1 as tf.Tensor2D, b1 as tf.Tensor1D), [x, w, b]);
+    const a = valueAndGrads(
+      (x1, w1, b1) =>
+        linear(x1 as tf.Tensor2D, w1 as tf.Tensor2D, b1 as tf.Tensor1D, { constantInput: true }),
+      [x, w, b],
+    );
+    const r = valueAndGrads(
+      (x1, w1, b1) => linear(x1 as tf.Tensor2D, w1 as tf.Tensor2D, b1 as tf.Tensor1D),
+      [x, w, b],
+    );
     expect(maxAbsDiff(a.grads[1]!, r.grads[1]!)).toBeLessThan(1e-6);
     expect(maxAbsDiff(a.grads[2]!, r.grads[2]!)).toBeLessThan(1e-6);
     expect(Math.max(...a.grads[0]!.map(Math.abs))).toBe(0);
@@ -75,7 +124,12 @@ describe('fused layers', () => {
       const { mean, variance } = tf.moments(x1, 1, true);
       return tf.add(tf.mul(tf.div(tf.sub(x1, mean), tf.sqrt(tf.add(variance, 1e-6))), w1), b1);
     };
-    expectSameAs((x1, w1, b1) => layerNorm(x1 as tf.Tensor2D, w1 as tf.Tensor1D, b1 as tf.Tensor1D), reference, [x, w, b], 2e-5);
+    expectSameAs(
+      (x1, w1, b1) => layerNorm(x1 as tf.Tensor2D, w1 as tf.Tensor1D, b1 as tf.Tensor1D),
+      reference,
+      [x, w, b],
+      2e-5,
+    );
   });
 
   it('gelu is the exact erf GELU with its closed-form derivative', () => {
@@ -104,18 +158,37 @@ describe('fused layers', () => {
       return tf.reshape(tf.transpose(o, [0, 2, 1, 3]), [batch * tokens, dim]);
     };
     const shape = { batch, tokens, heads };
-    expectSameAs((x) => attention(x as tf.Tensor2D, shape), (x) => reference(x), [qkv]);
+    expectSameAs(
+      (x) => attention(x as tf.Tensor2D, shape),
+      (x) => reference(x),
+      [qkv],
+    );
     const shared = randomTensor([heads, tokens, tokens], 32);
-    expectSameAs((x, b) => attention(x as tf.Tensor2D, shape, b as tf.Tensor3D), (x, b) => reference(x, b), [qkv, shared]);
+    expectSameAs(
+      (x, b) => attention(x as tf.Tensor2D, shape, b as tf.Tensor3D),
+      (x, b) => reference(x, b),
+      [qkv, shared],
+    );
     const perSample = randomTensor([batch, heads, tokens, tokens], 33);
-    expectSameAs((x, b) => attention(x as tf.Tensor2D, shape, b as tf.Tensor4D), (x, b) => reference(x, b), [qkv, perSample]);
+    expectSameAs(
+      (x, b) => attention(x as tf.Tensor2D, shape, b as tf.Tensor4D),
+      (x, b) => reference(x, b),
+      [qkv, perSample],
+    );
   });
 
   it('attention passes a finite-difference check', () => {
     const qkv = tf.variable(randomTensor([2 * 3, 3 * 4], 41));
     const bias = tf.variable(randomTensor([2, 3, 3], 42));
     const w = randomTensor([6, 4], 43);
-    const check = directionalCheck(() => tf.sum(tf.mul(attention(qkv as tf.Tensor2D, { batch: 2, tokens: 3, heads: 2 }, bias as tf.Tensor3D), w)), [qkv, bias], 1e-2);
+    const check = directionalCheck(
+      () =>
+        tf.sum(
+          tf.mul(attention(qkv as tf.Tensor2D, { batch: 2, tokens: 3, heads: 2 }, bias as tf.Tensor3D), w),
+        ),
+      [qkv, bias],
+      1e-2,
+    );
     expect(check.relErr).toBeLessThan(1e-2);
     tf.dispose([qkv, bias, w]);
   });
@@ -141,7 +214,9 @@ describe('row selection without gather gradients', () => {
     const idx = [4, 1, 1];
     expect(maxAbsDiff(selectRowsOneHot(m as tf.Tensor2D, idx), tf.gather(m, idx))).toBe(0);
     const dy = randomTensor([3, 3], 62);
-    const a = tf.grads((t: tf.Tensor) => tf.sum(tf.mul(selectRowsOneHot(t as tf.Tensor2D, idx), dy)))([m])[0]!;
+    const a = tf.grads((t: tf.Tensor) => tf.sum(tf.mul(selectRowsOneHot(t as tf.Tensor2D, idx), dy)))([
+      m,
+    ])[0]!;
     const b = tf.grads((t: tf.Tensor) => tf.sum(tf.mul(gatherRows(t as tf.Tensor2D, idx), dy)))([m])[0]!;
     expect(maxAbsDiff(a, b)).toBeLessThan(1e-6);
   });
@@ -150,7 +225,9 @@ describe('row selection without gather gradients', () => {
 describe('elementwise ops safe at zero', () => {
   it('safeSqrt and magnitude have finite gradients at 0 and exact ones elsewhere', () => {
     const x = tf.tensor1d([0, 4]);
-    const gs = tf.grad((t: tf.Tensor) => tf.sum(safeSqrt(t)))(x).dataSync();
+    const gs = tf
+      .grad((t: tf.Tensor) => tf.sum(safeSqrt(t)))(x)
+      .dataSync();
     expect(Number.isFinite(gs[0]!)).toBe(true);
     expect(gs[1]).toBeCloseTo(0.25, 6);
     const re = tf.tensor1d([0, 3]);
@@ -167,29 +244,46 @@ describe('WASM slicing kernels', () => {
     const x = randomTensor([3, 4, 5], 71);
     const data = x.dataSync();
     const parts = tf.unstack(x);
-    parts.forEach((p, i) => expect(Array.from(p.dataSync())).toEqual(Array.from(data.slice(i * 20, (i + 1) * 20))));
+    parts.forEach((p, i) =>
+      expect(Array.from(p.dataSync())).toEqual(Array.from(data.slice(i * 20, (i + 1) * 20))),
+    );
     const [a, b] = tf.split(x, [1, 3], 1);
     expect(a!.shape).toEqual([3, 1, 5]);
     expect(b!.shape).toEqual([3, 3, 5]);
     const s = tf.slice(x, [1, 1, 2], [2, 2, 3]).dataSync();
     const expected: number[] = [];
-    for (let i = 1; i < 3; i++) for (let j = 1; j < 3; j++) for (let k = 2; k < 5; k++) expected.push(data[i * 20 + j * 5 + k]!);
+    for (let i = 1; i < 3; i++)
+      for (let j = 1; j < 3; j++) for (let k = 2; k < 5; k++) expected.push(data[i * 20 + j * 5 + k]!);
     expect(Array.from(s)).toEqual(expected);
     expect(tf.getBackend()).toBe('wasm');
   });
 });
 
-describe('batched products with the training setup\'s WASM kernel', () => {
+describe("batched products with the training setup's WASM kernels", () => {
   it('switches from the per-entry loop to the replaced batched kernel with identical results', () => {
     const qkv = randomTensor([2 * 7, 3 * 8], 81) as tf.Tensor2D;
     const bias = randomTensor([2, 7, 7], 82) as tf.Tensor3D;
     const shape = { batch: 2, tokens: 7, heads: 2 };
     expect(batchedMatMulIsFast()).toBe(false); // stock WASM kernel: the per-entry loop is used
     const before = valueAndGrads((x, b) => attention(x as tf.Tensor2D, shape, b as tf.Tensor3D), [qkv, bias]);
-    expect(installWasmMatMul()).toBe(true);
+    expect(installWasmMatMul({ nativeBlas: false })?.engine).toBe('xnnpack');
     expect(batchedMatMulIsFast()).toBe(true);
     const after = valueAndGrads((x, b) => attention(x as tf.Tensor2D, shape, b as tf.Tensor3D), [qkv, bias]);
     expect(maxAbsDiff(after.value, before.value)).toBeLessThan(1e-6);
     after.grads.forEach((g, i) => expect(maxAbsDiff(g, before.grads[i]!)).toBeLessThan(1e-6));
+    // The native BLAS engine: transpose flags instead of explicit transposes, same values.
+    expect(installWasmMatMul()?.engine).toBe('native-blas');
+    const native = valueAndGrads((x, b) => attention(x as tf.Tensor2D, shape, b as tf.Tensor3D), [qkv, bias]);
+    expect(maxAbsDiff(native.value, before.value)).toBeLessThan(1e-5);
+    native.grads.forEach((g, i) => expect(maxAbsDiff(g, before.grads[i]!)).toBeLessThan(1e-5));
+  });
+});
+
+describe('products with transpose flags (native BLAS engine)', () => {
+  it('matMul2d, batchMatMul and linear keep their values and gradients when flags replace transposes', () => {
+    expect(installWasmMatMul()?.engine).toBe('native-blas');
+    checkMatMul2d();
+    checkBatchMatMul();
+    checkLinear();
   });
 });

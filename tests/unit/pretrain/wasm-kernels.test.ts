@@ -1,12 +1,14 @@
 /**
- * The replacement WASM matrix-product kernels (main/ml/train/wasm-matmul.ts) against the pure-JS cpu
- * backend, for every transpose combination, batched and broadcast operands, and the fused bias product
- * whose original WASM kernel adds the bias wrongly when a transpose flag is set.
+ * The replacement WASM matrix-product kernels (main/ml/ops/wasm-matmul.ts), with both engines (XNNPACK
+ * views and the native BLAS bridge), against the pure-JS cpu backend, for every transpose combination,
+ * batched and broadcast operands, and the fused bias product whose original WASM kernel adds the bias
+ * wrongly when a transpose flag is set.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { prepareTrainingBackend } from '../../../main/ml/train/backend-setup';
+import { installWasmMatMul } from '../../../main/ml/ops/wasm-matmul';
 
 interface Case {
   a: number[];
@@ -28,6 +30,8 @@ const CASES: Case[] = [
   { a: [13, 24], b: [7, 24], ta: false, tb: true, bias: true },
   { a: [24, 13], b: [24, 7], ta: true, tb: false, bias: true },
   { a: [1, 13, 24], b: [1, 24, 7], ta: false, tb: false, bias: true },
+  { a: [1, 16, 9], b: [4, 16, 5], ta: true, tb: false },
+  { a: [4, 9, 16], b: [5, 16], ta: false, tb: true },
 ];
 
 function values(shape: number[], seed: number): Float32Array {
@@ -53,9 +57,15 @@ beforeAll(async () => {
   expected = CASES.map(run);
   const { report } = await prepareTrainingBackend({ backend: 'wasm' });
   expect(report.active).toBe('wasm');
+  // CI installs OpenBLAS (.ci/run): the training setup picks the native engine.
+  expect(report.matmul?.engine).toBe('native-blas');
 });
 
-describe('WASM matrix products', () => {
+describe.each(['xnnpack', 'native-blas'] as const)('WASM matrix products, %s engine', (engine) => {
+  beforeAll(() => {
+    expect(installWasmMatMul({ nativeBlas: engine === 'native-blas' })?.engine).toBe(engine);
+  });
+
   CASES.forEach((c, i) => {
     it(`${c.bias ? 'fused ' : ''}[${c.a}]${c.ta ? 'ᵀ' : ''} · [${c.b}]${c.tb ? 'ᵀ' : ''}`, () => {
       const before = tf.memory().numTensors;
