@@ -40,7 +40,7 @@ if (!process.env.npm_config_nodedir && fs.existsSync(path.join(headers, 'include
   args.push(`--nodedir=${headers}`);
 const result = spawnSync(process.execPath, args, { cwd: dir, encoding: 'utf8' });
 if (result.status === 0) {
-  console.log('[usfm] native BLAS bridge built: main/ml/native/build/Release/usfm_blas.node');
+  console.log('[usfm] native BLAS bridge built: main/ml/native/build/Release/usfm_native.node');
   process.exit(0);
 }
 const tail = `${result.stderr ?? ''}${result.stdout ?? ''}`.trim().split('\n').slice(-3).join(' | ');

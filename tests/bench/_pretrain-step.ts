@@ -37,44 +37,79 @@ async function sampleImages(size: number, count: number): Promise<Float32Array> 
   for (const dir of fs.readdirSync(root).sort()) {
     const full = path.join(root, dir);
     if (!fs.statSync(full).isDirectory()) continue;
-    for (const f of fs.readdirSync(full).sort()) if (f.endsWith('.png') && !f.includes('_mask')) files.push(path.join(full, f));
+    for (const f of fs.readdirSync(full).sort())
+      if (f.endsWith('.png') && !f.includes('_mask')) files.push(path.join(full, f));
   }
   const out = new Float32Array(count * size * size);
   for (let i = 0; i < count; i++) {
     const raster = await readImage(fs.readFileSync(files[i % files.length]!));
     const luma = toLuma8(raster);
-    const grey = { width: raster.width, height: raster.height, data: Float32Array.from(luma, (v) => v / 255) };
+    const grey = {
+      width: raster.width,
+      height: raster.height,
+      data: Float32Array.from(luma, (v) => v / 255),
+    };
     out.set(resizeWhole(grey, size), i * size * size);
   }
   return out;
 }
 
 async function main(): Promise<void> {
-  const { report } = await prepareTrainingBackend({ backend: process.env.USFM_BACKEND ?? 'auto', wasmThreads: threads });
+  const { report } = await prepareTrainingBackend({
+    backend: process.env.USFM_BACKEND ?? 'auto',
+    wasmThreads: threads,
+  });
   const d = RECIPE_DEFAULTS[recipe];
-  const model = createPretrainModel({ recipe, size: 'tiny', imgSize: img, layout: d.layout, fill: d.fill, dropPathRate: 0, decoder: null }, 1);
+  const model = createPretrainModel(
+    { recipe, size: 'tiny', imgSize: img, layout: d.layout, fill: d.fill, dropPathRate: 0, decoder: null },
+    1,
+  );
   const trainable = trainableOf(model);
   const lr = 1e-4;
-  const optimizer = new AdamW(trainable, { beta1: d.beta1, beta2: d.beta2, eps: d.eps, weightDecay: d.weightDecay });
-  const host: HostBatch = { batch, size: img, pixels: await sampleImages(img, batch), cones: Array(batch).fill(null), itemIds: [] };
-  const masking: MaskingSettings = { recipe, maskRatio: d.maskRatio, maskBlockPixels: d.maskBlockPixels, coneAware: false, fill: d.fill, stoppedBandFraction: d.stoppedBandFraction };
+  const optimizer = new AdamW(trainable, {
+    beta1: d.beta1,
+    beta2: d.beta2,
+    eps: d.eps,
+    weightDecay: d.weightDecay,
+  });
+  const host: HostBatch = {
+    batch,
+    size: img,
+    pixels: await sampleImages(img, batch),
+    cones: Array(batch).fill(null),
+    itemIds: [],
+  };
+  const masking: MaskingSettings = {
+    recipe,
+    maskRatio: d.maskRatio,
+    maskBlockPixels: d.maskBlockPixels,
+    coneAware: false,
+    fill: d.fill,
+    stoppedBandFraction: d.stoppedBandFraction,
+  };
   const mask = drawMask(Rng.stream(0, 'bench-mask'), host, masking);
   // Every step uses the same masking and band choice (the PyTorch side gets exactly these).
   const prepare = () => prepareBatch(Rng.stream(0, 'bench-bands'), host, masking, mask);
 
   // Export for the PyTorch step before any update.
   const tensors = new Map<string, NamedTensor>();
-  for (const [name, v] of model.params) tensors.set(name, float32Tensor([...v.shape], v.dataSync() as Float32Array));
+  for (const [name, v] of model.params)
+    tensors.set(name, float32Tensor([...v.shape], v.dataSync() as Float32Array));
   const n = mask.grid * mask.grid;
   tensors.set('batch.images', float32Tensor([batch, 1, img, img], host.pixels));
   tensors.set('batch.masked', float32Tensor([batch, n], Float32Array.from(mask.masked)));
   tensors.set('batch.lossWeight', float32Tensor([batch, n], mask.lossWeight));
   if (mask.visible) {
     const vis = new Int32Array(mask.visible);
-    tensors.set('batch.visible', { dtype: 'I32', shape: [batch, mask.visibleCount], bytes: new Uint8Array(vis.buffer) });
+    tensors.set('batch.visible', {
+      dtype: 'I32',
+      shape: [batch, mask.visibleCount],
+      bytes: new Uint8Array(vis.buffer),
+    });
   }
   const probe = prepare();
-  if (probe.stoppedBands) tensors.set('batch.bandMasks', float32Tensor([batch, img, img], bandStopMasks(img, probe.stoppedBands)));
+  if (probe.stoppedBands)
+    tensors.set('batch.bandMasks', float32Tensor([batch, img, img], bandStopMasks(img, probe.stoppedBands)));
   probe.dispose();
   const dec = model.config.decoder;
   const config = {
@@ -120,7 +155,20 @@ async function main(): Promise<void> {
       await step();
     });
     kernels = {};
-    for (const k of info.kernels) kernels[k.name] = (kernels[k.name] ?? 0) + (typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0);
+    const detail = new Map<string, { ms: number; calls: number }>();
+    for (const k of info.kernels) {
+      const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+      kernels[k.name] = (kernels[k.name] ?? 0) + ms;
+      const key = `${k.name} ${k.inputShapes.map((s) => `[${s}]`).join(' ')} -> ${k.outputShapes.map((s) => `[${s}]`).join(' ')}`;
+      const d = detail.get(key) ?? { ms: 0, calls: 0 };
+      d.ms += ms;
+      d.calls++;
+      detail.set(key, d);
+    }
+    // --profile-detail: the 100 costliest kernel/shape combinations, on stderr.
+    if (process.argv.includes('--profile-detail'))
+      for (const [key, d] of [...detail].sort((a, b) => b[1].ms - a[1].ms).slice(0, 100))
+        process.stderr.write(`${d.ms.toFixed(1).padStart(8)} ms ${String(d.calls).padStart(5)}x  ${key}\n`);
   }
   const result = {
     imagesPerSecond: (batch * 1000) / ms,

@@ -1,9 +1,10 @@
 {
   "targets": [
     {
-      "target_name": "usfm_blas",
-      "sources": ["usfm_blas.c"],
-      "cflags": ["-O2", "-Wall", "-Wextra"],
+      "target_name": "usfm_native",
+      "sources": ["usfm_native.c"],
+      "cflags": ["-O3", "-fno-trapping-math", "-Wall", "-Wextra"],
+      "xcode_settings": { "OTHER_CFLAGS": ["-O3", "-fno-trapping-math"] },
       "conditions": [["OS=='linux'", { "libraries": ["-ldl"] }]]
     }
   ]

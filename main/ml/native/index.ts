@@ -1,8 +1,9 @@
 /**
- * The optional native BLAS bridge (usfm_blas.c, built by scripts/build-native.mjs): matrix products on
- * TensorFlow.js' WASM heap through OpenBLAS (or MKL, BLIS, Apple Accelerate), about four times XNNPACK's
- * speed on one core. Loaded once per job process; when the addon was not built or no BLAS library is
- * installed, `loadNativeBlas` says why and the WASM products stay in use.
+ * The optional native kernels (usfm_native.c, built by scripts/build-native.mjs), working in place on
+ * TensorFlow.js' WASM heap: matrix products through OpenBLAS (or MKL, BLIS, Apple Accelerate), about four
+ * times XNNPACK's speed on one core, and fused GELU / LayerNorm passes. Loaded once per job process; when
+ * the addon was not built or no BLAS library is installed, `loadNativeKernels` says why and the WASM
+ * kernels stay in use.
  *
  * USFM_NATIVE_BLAS=off disables it; USFM_BLAS_LIBRARY=/path/to/lib names the library to open.
  */
@@ -15,6 +16,32 @@ interface Addon {
   load(library: string, threads: number): { library: string; config: string; threadControl: boolean };
   setThreads(threads: number): boolean;
   sgemm(...args: [ArrayBuffer, ...number[]]): void;
+  geluForward(memory: ArrayBuffer, x: number, y: number, cdf: number, n: number): void;
+  geluBackward(memory: ArrayBuffer, x: number, cdf: number, dy: number, dx: number, n: number): void;
+  layerNormForward(
+    memory: ArrayBuffer,
+    x: number,
+    w: number,
+    b: number,
+    y: number,
+    xhat: number,
+    rstd: number,
+    m: number,
+    d: number,
+    eps: number,
+  ): void;
+  layerNormBackward(
+    memory: ArrayBuffer,
+    g: number,
+    xhat: number,
+    rstd: number,
+    w: number,
+    dx: number,
+    dw: number,
+    db: number,
+    m: number,
+    d: number,
+  ): void;
 }
 
 /** One batched product on a WebAssembly memory; offsets in bytes, strides in floats (0: broadcast). */
@@ -35,25 +62,59 @@ export interface GemmRequest {
   biasOffset: number;
 }
 
-export interface NativeBlas {
-  /** The library file that was opened, and OpenBLAS' build configuration when it reports one. */
+/**
+ * The kernels, all in place on a WebAssembly memory, offsets in bytes; each throws (and writes nothing) when
+ * any tensor would lie outside the memory.
+ */
+export interface NativeKernels {
+  /** The BLAS library file that was opened, and OpenBLAS' build configuration when it reports one. */
   library: string;
   config: string;
   threads: number;
   setThreads(threads: number): void;
-  /** C_i = op(A_i)·op(B_i) (+ bias) in place on `memory`; throws on any offset outside it. */
+  /** C_i = op(A_i)·op(B_i) (+ bias). */
   sgemm(memory: ArrayBuffer, request: GemmRequest): void;
+  /** y = x·Φ(x) and Φ(x) (erf GELU), n floats. */
+  geluForward(memory: ArrayBuffer, x: number, y: number, cdf: number, n: number): void;
+  /** dx = dy·(Φ(x) + x·φ(x)). */
+  geluBackward(memory: ArrayBuffer, x: number, cdf: number, dy: number, dx: number, n: number): void;
+  /** Row-wise LayerNorm of [m, d]: y, x̂ [m, d] and rstd [m]. */
+  layerNormForward(
+    memory: ArrayBuffer,
+    x: number,
+    w: number,
+    b: number,
+    y: number,
+    xhat: number,
+    rstd: number,
+    m: number,
+    d: number,
+    eps: number,
+  ): void;
+  /** dx [m, d], dw and db [d] from the upstream gradient g and the saved x̂, rstd. */
+  layerNormBackward(
+    memory: ArrayBuffer,
+    g: number,
+    xhat: number,
+    rstd: number,
+    w: number,
+    dx: number,
+    dw: number,
+    db: number,
+    m: number,
+    d: number,
+  ): void;
 }
 
-export type NativeBlasStatus = { ok: true; blas: NativeBlas } | { ok: false; reason: string };
+export type NativeStatus = { ok: true; kernels: NativeKernels } | { ok: false; reason: string };
 
 const require = createRequire(import.meta.url);
 
 /** Where the built addon lies: the source checkout's node-gyp output, or dist/native in a packaged app. */
 export function addonCandidates(root = appRoot()): string[] {
   return [
-    path.join(root, 'main', 'ml', 'native', 'build', 'Release', 'usfm_blas.node'),
-    path.join(root, 'dist', 'native', 'usfm_blas.node'),
+    path.join(root, 'main', 'ml', 'native', 'build', 'Release', 'usfm_native.node'),
+    path.join(root, 'dist', 'native', 'usfm_native.node'),
   ];
 }
 
@@ -69,21 +130,21 @@ export function libraryCandidates(platform: NodeJS.Platform = process.platform):
   return ['libopenblas.so.0', 'libopenblas.so', 'libmkl_rt.so.2', 'libmkl_rt.so', 'libblis.so.4'];
 }
 
-let status: NativeBlasStatus | null = null;
+let status: NativeStatus | null = null;
 
-export function loadNativeBlas(threads = 1, env: NodeJS.ProcessEnv = process.env): NativeBlasStatus {
+export function loadNativeKernels(threads = 1, env: NodeJS.ProcessEnv = process.env): NativeStatus {
   if (status) {
-    if (status.ok && status.blas.threads !== threads) status.blas.setThreads(threads);
+    if (status.ok && status.kernels.threads !== threads) status.kernels.setThreads(threads);
     return status;
   }
   status = open(threads, env);
   return status;
 }
 
-function open(threads: number, env: NodeJS.ProcessEnv): NativeBlasStatus {
+function open(threads: number, env: NodeJS.ProcessEnv): NativeStatus {
   if (env.USFM_NATIVE_BLAS === 'off') return { ok: false, reason: 'disabled by USFM_NATIVE_BLAS=off' };
   const file = addonCandidates().find((p) => fs.existsSync(p));
-  if (!file) return { ok: false, reason: 'the native BLAS bridge is not built (npm run build:native)' };
+  if (!file) return { ok: false, reason: 'the native kernels are not built (npm run build:native)' };
   let addon: Addon;
   try {
     addon = require(file) as Addon;
@@ -99,7 +160,7 @@ function open(threads: number, env: NodeJS.ProcessEnv): NativeBlasStatus {
   for (const library of libraries) {
     try {
       const opened = addon.load(library, threads);
-      return { ok: true, blas: bridge(addon, opened.library, opened.config, threads) };
+      return { ok: true, kernels: bridge(addon, opened.library, opened.config, threads) };
     } catch (err) {
       failures.push((err as Error).message);
     }
@@ -112,14 +173,14 @@ function open(threads: number, env: NodeJS.ProcessEnv): NativeBlasStatus {
   };
 }
 
-function bridge(addon: Addon, library: string, config: string, initialThreads: number): NativeBlas {
-  const blas: NativeBlas = {
+function bridge(addon: Addon, library: string, config: string, initialThreads: number): NativeKernels {
+  const kernels: NativeKernels = {
     library,
     config,
     threads: initialThreads,
     setThreads(threads) {
       addon.setThreads(threads);
-      blas.threads = threads;
+      kernels.threads = threads;
     },
     sgemm(memory, r) {
       addon.sgemm(
@@ -139,6 +200,10 @@ function bridge(addon: Addon, library: string, config: string, initialThreads: n
         r.biasOffset,
       );
     },
+    geluForward: (...args) => addon.geluForward(...args),
+    geluBackward: (...args) => addon.geluBackward(...args),
+    layerNormForward: (...args) => addon.layerNormForward(...args),
+    layerNormBackward: (...args) => addon.layerNormBackward(...args),
   };
-  return blas;
+  return kernels;
 }

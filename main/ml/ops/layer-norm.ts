@@ -3,6 +3,12 @@
  * gradient of mean/variance/rsqrt builds about fifteen tape nodes; this one needs two reductions.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import {
+  LAYER_NORM_GRAD_KERNEL,
+  LAYER_NORM_KERNEL,
+  nativeElementwiseActive,
+  runNative,
+} from './wasm-native-kernels';
 
 const layerNormOps = new Map<number, (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) => tf.Tensor>();
 
@@ -11,6 +17,25 @@ function layerNormOp(eps: number): (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) =>
   if (op) return op;
   op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [x, w, b, save] = args as [tf.Tensor2D, tf.Tensor1D, tf.Tensor1D, tf.GradSaveFunc];
+    if (nativeElementwiseActive()) {
+      // One fused pass each way (main/ml/ops/wasm-native-kernels.ts).
+      const [y, xhat, rstd] = runNative(LAYER_NORM_KERNEL, { x, w, b }, { eps }) as [
+        tf.Tensor2D,
+        tf.Tensor2D,
+        tf.Tensor2D,
+      ];
+      save([xhat, rstd, w]);
+      return {
+        value: y,
+        gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) =>
+          runNative(LAYER_NORM_GRAD_KERNEL, {
+            g: dy as tf.Tensor,
+            xhat: saved[0]!,
+            rstd: saved[1]!,
+            w: saved[2]!,
+          }),
+      };
+    }
     const mean = tf.mean(x, 1, true);
     const centred = tf.sub(x, mean);
     const variance = tf.mean(tf.square(centred), 1, true);

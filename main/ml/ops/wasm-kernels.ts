@@ -1,5 +1,5 @@
 /**
- * Replacement Slice / Unpack / SplitV kernels for tfjs-backend-wasm 4.22. Its Slice reads the WHOLE input
+ * Replacement Slice / Unpack / SplitV / Identity kernels for tfjs-backend-wasm 4.22. Its Slice reads the WHOLE input
  * through readSync (a heap copy) for every slice, so unstacking or splitting a tensor into n parts costs n
  * full copies: unstacking attention scores took 45% of a ViT training step (measured). These copy only the
  * sliced region, straight from views on the WASM heap. Installed once on import of main/ml/ops; other
@@ -77,8 +77,9 @@ export function installWasmKernelFixes(): void {
     slice: tf.getKernel('Slice', 'wasm'),
     unpack: tf.getKernel('Unpack', 'wasm'),
     splitV: tf.getKernel('SplitV', 'wasm'),
+    identity: tf.getKernel('Identity', 'wasm'),
   };
-  if (!original.slice || !original.unpack || !original.splitV) return;
+  if (!original.slice || !original.unpack || !original.splitV || !original.identity) return;
   installed = true;
   const replace = (config: tf.KernelConfig) => {
     tf.unregisterKernel(config.kernelName, 'wasm');
@@ -93,6 +94,19 @@ export function installWasmKernelFixes(): void {
       const { begin, size } = args.attrs as unknown as { begin: number | number[]; size: number | number[] };
       const [b, s] = tf.slice_util.parseSliceParams(x as unknown as tf.TensorInfo, begin, size);
       return sliceHeap(args.backend as unknown as WasmBackendLike, x, b, s) as unknown as tf.TensorInfo;
+    },
+  });
+  // Identity copied the tensor; tfjs' autodiff clones every tensor a gradient saves (3% of a ViT step).
+  // Tensor memory is never written in place, so sharing it with a reference count is safe, as the cpu
+  // backend and the WASM Reshape already do.
+  replace({
+    kernelName: 'Identity',
+    backendName: 'wasm',
+    kernelFunc: (args) => {
+      const x = args.inputs.x as unknown as DataInfo;
+      if (x.dtype === 'string') return original.identity!.kernelFunc(args);
+      (args.backend as unknown as { incRef(dataId: object): void }).incRef(x.dataId);
+      return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype } as unknown as tf.TensorInfo;
     },
   });
   replace({

@@ -18,7 +18,8 @@
  * other backends are untouched.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { loadNativeBlas, type NativeBlas } from '../native';
+import { loadNativeKernels, type NativeKernels } from '../native';
+import { setNativeElementwise } from './wasm-native-kernels';
 
 interface WasmModule {
   HEAPU8: Uint8Array;
@@ -57,7 +58,7 @@ export interface MatMulEngine {
 }
 
 let installed: MatMulEngine | null = null;
-let native: NativeBlas | null = null;
+let native: NativeKernels | null = null;
 let cBatchMatMul: ((...args: unknown[]) => void) | null = null;
 let cFusedMatMul: ((...args: unknown[]) => void) | null = null;
 
@@ -143,7 +144,7 @@ function multiply(
 
 /** op(a)·op(b) (+ bias) through the native BLAS, in place on the heap: no transposes, no views. */
 function nativeProduct(
-  blas: NativeBlas,
+  blas: NativeKernels,
   backend: WasmBackend,
   a: tf.TensorInfo,
   b: tf.TensorInfo,
@@ -258,17 +259,18 @@ export function installWasmMatMul(
   const status =
     options.nativeBlas === false
       ? { ok: false as const, reason: 'native BLAS not requested' }
-      : loadNativeBlas(threads);
+      : loadNativeKernels(threads);
   const engine: MatMulEngine = status.ok
     ? {
         engine: 'native-blas',
-        library: status.blas.library,
+        library: status.kernels.library,
         threads,
-        reason: status.blas.config || 'optimised BLAS',
+        reason: status.kernels.config || 'optimised BLAS',
       }
     : { engine: 'xnnpack', library: null, threads: null, reason: status.reason };
   if (!installed && !replaceKernels()) return null;
-  native = status.ok ? status.blas : null;
+  native = status.ok ? status.kernels : null;
+  setNativeElementwise(native); // the fused GELU / LayerNorm kernels follow the same engine
   installed = engine;
   return engine;
 }

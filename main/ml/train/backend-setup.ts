@@ -15,7 +15,7 @@ import type { BackendReport } from '../../api/contract';
 import { appRoot } from '../../config/paths';
 import { ensureGradients } from './gradients';
 import { installWasmMatMul } from '../ops/wasm-matmul';
-import { loadNativeBlas } from '../native';
+import { loadNativeKernels } from '../native';
 import { prepareThreadedWasm } from './wasm-threads';
 
 export interface TrainingBackend {
@@ -38,7 +38,7 @@ export function prepareComputeBackend(settings: ComputeSettings = {}): Promise<B
     const mode = process.env.USFM_WASM_MATMUL ?? 'auto';
     const nativeWanted = mode !== 'stock' && mode !== 'xnnpack';
     // With a native BLAS the threads go to the BLAS (OpenBLAS' pool), and WASM stays single-threaded.
-    const nativeBlas = nativeWanted && loadNativeBlas(threads).ok;
+    const nativeBlas = nativeWanted && loadNativeKernels(threads).ok;
     const threaded = threads > 1 && !nativeBlas ? prepareThreadedWasm(threads) : null;
     let report: BackendReport;
     try {

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { installWasmMatMul } from '../../../main/ml/ops/wasm-matmul';
+import { nativeElementwiseActive } from '../../../main/ml/ops/wasm-native-kernels';
 import {
   attention,
   batchedMatMulIsFast,
@@ -91,6 +92,34 @@ function checkLinear(): void {
   );
 }
 
+function checkLayerNorm(): void {
+  const x = randomTensor([5, 8], 11, 2, 0.5);
+  const w = randomTensor([8], 12, 0.5, 1);
+  const b = randomTensor([8], 13, 0.1);
+  const reference = (x1: tf.Tensor, w1: tf.Tensor, b1: tf.Tensor) => {
+    const { mean, variance } = tf.moments(x1, 1, true);
+    return tf.add(tf.mul(tf.div(tf.sub(x1, mean), tf.sqrt(tf.add(variance, 1e-6))), w1), b1);
+  };
+  expectSameAs(
+    (x1, w1, b1) => layerNorm(x1 as tf.Tensor2D, w1 as tf.Tensor1D, b1 as tf.Tensor1D),
+    reference,
+    [x, w, b],
+    2e-5,
+  );
+}
+
+function checkGelu(): void {
+  const x = randomTensor([64], 21, 4);
+  const reference = (x1: tf.Tensor) => tf.mul(tf.mul(x1, 0.5), tf.add(1, tf.erf(tf.div(x1, Math.SQRT2))));
+  expectSameAs((x1) => gelu(x1), reference, [x]);
+  // Known values: gelu(1) = 0.8413447, gelu(-1) = -0.1586553, and the tails: gelu(-9) ≈ -1e-18, gelu(9) = 9.
+  const v = gelu(tf.tensor1d([1, -1, -9, 9])).dataSync();
+  expect(v[0]).toBeCloseTo(0.8413447, 6);
+  expect(v[1]).toBeCloseTo(-0.1586553, 6);
+  expect(Math.abs(v[2]!)).toBeLessThan(1e-7);
+  expect(v[3]).toBeCloseTo(9, 6);
+}
+
 describe('custom-gradient products', () => {
   it('matMul2d matches tf.matMul values and gradients for every transpose combination', checkMatMul2d);
   it('batchMatMul matches tf.matMul on 3-D tensors', checkBatchMatMul);
@@ -116,31 +145,8 @@ describe('custom-gradient products', () => {
 });
 
 describe('fused layers', () => {
-  it('layerNorm matches the composed definition (eps 1e-6) in value and gradient', () => {
-    const x = randomTensor([5, 8], 11, 2, 0.5);
-    const w = randomTensor([8], 12, 0.5, 1);
-    const b = randomTensor([8], 13, 0.1);
-    const reference = (x1: tf.Tensor, w1: tf.Tensor, b1: tf.Tensor) => {
-      const { mean, variance } = tf.moments(x1, 1, true);
-      return tf.add(tf.mul(tf.div(tf.sub(x1, mean), tf.sqrt(tf.add(variance, 1e-6))), w1), b1);
-    };
-    expectSameAs(
-      (x1, w1, b1) => layerNorm(x1 as tf.Tensor2D, w1 as tf.Tensor1D, b1 as tf.Tensor1D),
-      reference,
-      [x, w, b],
-      2e-5,
-    );
-  });
-
-  it('gelu is the exact erf GELU with its closed-form derivative', () => {
-    const x = randomTensor([64], 21, 4);
-    const reference = (x1: tf.Tensor) => tf.mul(tf.mul(x1, 0.5), tf.add(1, tf.erf(tf.div(x1, Math.SQRT2))));
-    expectSameAs((x1) => gelu(x1), reference, [x]);
-    // Known values: gelu(1) = 0.8413447, gelu(-1) = -0.1586553
-    const v = gelu(tf.tensor1d([1, -1])).dataSync();
-    expect(v[0]).toBeCloseTo(0.8413447, 6);
-    expect(v[1]).toBeCloseTo(-0.1586553, 6);
-  });
+  it('layerNorm matches the composed definition (eps 1e-6) in value and gradient', checkLayerNorm);
+  it('gelu is the exact erf GELU with its closed-form derivative', checkGelu);
 
   it('attention matches a direct composition (softmax(q·kᵀ/√dh + bias)·v) with shared and per-sample bias', () => {
     const batch = 2;
@@ -279,11 +285,34 @@ describe("batched products with the training setup's WASM kernels", () => {
   });
 });
 
-describe('products with transpose flags (native BLAS engine)', () => {
-  it('matMul2d, batchMatMul and linear keep their values and gradients when flags replace transposes', () => {
+describe('native engine: products with transpose flags, fused GELU and LayerNorm kernels', () => {
+  beforeAll(() => {
     expect(installWasmMatMul()?.engine).toBe('native-blas');
+    expect(nativeElementwiseActive()).toBe(true);
+  });
+
+  it('matMul2d, batchMatMul and linear keep their values and gradients when flags replace transposes', () => {
     checkMatMul2d();
     checkBatchMatMul();
     checkLinear();
+  });
+
+  it('the native layerNorm matches the composed definition in value and gradient', checkLayerNorm);
+  it('the native gelu matches the erf definition in value and gradient', checkGelu);
+
+  it('native gelu and layerNorm pass finite-difference checks and leave no tensors behind', () => {
+    const x = tf.variable(randomTensor([6, 10], 51, 2));
+    const w = tf.variable(randomTensor([10], 52, 0.5, 1));
+    const b = tf.variable(randomTensor([10], 53, 0.1));
+    const u = randomTensor([6, 10], 54);
+    const loss = (): tf.Scalar =>
+      tf.sum(tf.mul(gelu(layerNorm(x as tf.Tensor2D, w as tf.Tensor1D, b as tf.Tensor1D)), u));
+    const before = tf.memory().numTensors;
+    const { value, grads } = tf.variableGrads(loss, [x, w, b]);
+    tf.dispose([value, ...Object.values(grads)]);
+    expect(tf.memory().numTensors).toBe(before);
+    const check = directionalCheck(loss, [x, w, b], 1e-2);
+    expect(check.relErr).toBeLessThan(1e-2);
+    tf.dispose([x, w, b, u]);
   });
 });

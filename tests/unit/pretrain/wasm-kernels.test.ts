@@ -46,7 +46,9 @@ function run(c: Case): Float32Array {
     if (!c.bias) return tf.matMul(a, b, c.ta, c.tb).dataSync() as Float32Array;
     const n = c.tb ? c.b[c.b.length - 2]! : c.b[c.b.length - 1]!;
     const bias = tf.tensor1d(values([n], 3).map((v) => v * 10));
-    return tf.fused.matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, transposeA: c.ta, transposeB: c.tb, bias }).dataSync() as Float32Array;
+    return tf.fused
+      .matMul({ a: a as tf.Tensor2D, b: b as tf.Tensor2D, transposeA: c.ta, transposeB: c.tb, bias })
+      .dataSync() as Float32Array;
   });
 }
 
@@ -86,19 +88,22 @@ describe.each(['xnnpack', 'native-blas'] as const)('WASM matrix products, %s eng
     const A = values([5, 6], 4);
     const B = values([4, 6], 5);
     const C = new Float64Array(20);
-    for (let i = 0; i < 5; i++) for (let j = 0; j < 4; j++) for (let k = 0; k < 6; k++) C[i * 4 + j] += A[i * 6 + k]! * B[j * 6 + k]!;
+    for (let i = 0; i < 5; i++)
+      for (let j = 0; j < 4; j++) for (let k = 0; k < 6; k++) C[i * 4 + j] += A[i * 6 + k]! * B[j * 6 + k]!;
     const dA = grads[a.name]!.dataSync();
     const dB = grads[b.name]!.dataSync();
-    for (let i = 0; i < 5; i++) for (let k = 0; k < 6; k++) {
-      let s = 0;
-      for (let j = 0; j < 4; j++) s += 2 * C[i * 4 + j]! * B[j * 6 + k]!;
-      expect(dA[i * 6 + k]).toBeCloseTo(s, 4);
-    }
-    for (let j = 0; j < 4; j++) for (let k = 0; k < 6; k++) {
-      let s = 0;
-      for (let i = 0; i < 5; i++) s += 2 * C[i * 4 + j]! * A[i * 6 + k]!;
-      expect(dB[j * 6 + k]).toBeCloseTo(s, 4);
-    }
+    for (let i = 0; i < 5; i++)
+      for (let k = 0; k < 6; k++) {
+        let s = 0;
+        for (let j = 0; j < 4; j++) s += 2 * C[i * 4 + j]! * B[j * 6 + k]!;
+        expect(dA[i * 6 + k]).toBeCloseTo(s, 4);
+      }
+    for (let j = 0; j < 4; j++)
+      for (let k = 0; k < 6; k++) {
+        let s = 0;
+        for (let i = 0; i < 5; i++) s += 2 * C[i * 4 + j]! * A[i * 6 + k]!;
+        expect(dB[j * 6 + k]).toBeCloseTo(s, 4);
+      }
     a.dispose();
     b.dispose();
     Object.values(grads).forEach((g) => g.dispose());

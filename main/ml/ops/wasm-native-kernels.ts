@@ -1,0 +1,158 @@
+/**
+ * Fused GELU and LayerNorm kernels for the WASM backend, run by the native kernels (main/ml/native) in
+ * place on the heap. A ViT step spends about a fifth of its time in these element-wise passes once the
+ * products are native: tfjs runs GELU as ~8 kernels (Erf and Exp are not vectorised in its WASM build)
+ * and LayerNorm as ~12. Registered under names of our own; the ops in gelu.ts / layer-norm.ts call them
+ * when `nativeElementwiseActive()`, else compose tfjs ops as before.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { NativeKernels } from '../native';
+
+export const GELU_KERNEL = 'UsfmGelu';
+export const GELU_GRAD_KERNEL = 'UsfmGeluGrad';
+export const LAYER_NORM_KERNEL = 'UsfmLayerNorm';
+export const LAYER_NORM_GRAD_KERNEL = 'UsfmLayerNormGrad';
+
+interface HeapBackend {
+  wasm: { HEAPU8: Uint8Array };
+  dataIdMap: { get(dataId: object): { memoryOffset: number } };
+  makeOutput(shape: number[], dtype: string): tf.TensorInfo;
+}
+
+type Args = {
+  inputs: Record<string, tf.TensorInfo | undefined>;
+  backend: HeapBackend;
+  attrs: Record<string, unknown>;
+};
+
+let native: NativeKernels | null = null;
+let registered = false;
+
+const count = (shape: readonly number[]): number => shape.reduce((p, d) => p * d, 1);
+
+function input(args: Args, name: string): tf.TensorInfo {
+  const t = args.inputs[name];
+  if (!t || t.dtype !== 'float32' || count(t.shape) === 0)
+    throw new Error(`native kernel: input ${name} must be a non-empty float32 tensor`);
+  return t;
+}
+
+function kernelsOrThrow(): NativeKernels {
+  if (!native) throw new Error('native kernels are not active');
+  return native;
+}
+
+const offset = (b: HeapBackend, t: tf.TensorInfo): number => b.dataIdMap.get(t.dataId).memoryOffset;
+// The heap may grow while outputs are allocated: read its buffer after the last makeOutput.
+const heap = (b: HeapBackend): ArrayBuffer => b.wasm.HEAPU8.buffer as ArrayBuffer;
+
+function geluForward(args: Args): tf.TensorInfo[] {
+  const k = kernelsOrThrow();
+  const b = args.backend;
+  const x = input(args, 'x');
+  const y = b.makeOutput([...x.shape], 'float32');
+  const cdf = b.makeOutput([...x.shape], 'float32');
+  k.geluForward(heap(b), offset(b, x), offset(b, y), offset(b, cdf), count(x.shape));
+  return [y, cdf];
+}
+
+function geluBackward(args: Args): tf.TensorInfo {
+  const k = kernelsOrThrow();
+  const b = args.backend;
+  const x = input(args, 'x');
+  const cdf = input(args, 'cdf');
+  const dy = input(args, 'dy');
+  const n = count(x.shape);
+  if (count(cdf.shape) !== n || count(dy.shape) !== n)
+    throw new Error('UsfmGeluGrad: x, cdf and dy differ in size');
+  const dx = b.makeOutput([...x.shape], 'float32');
+  k.geluBackward(heap(b), offset(b, x), offset(b, cdf), offset(b, dy), offset(b, dx), n);
+  return dx;
+}
+
+function layerNormForward(args: Args): tf.TensorInfo[] {
+  const k = kernelsOrThrow();
+  const b = args.backend;
+  const x = input(args, 'x');
+  const w = input(args, 'w');
+  const bias = input(args, 'b');
+  const [m, d] = x.shape as [number, number];
+  if (x.shape.length !== 2 || count(w.shape) !== d || count(bias.shape) !== d)
+    throw new Error(`UsfmLayerNorm: x [${x.shape}] needs w and b of ${d}`);
+  const y = b.makeOutput([m, d], 'float32');
+  const xhat = b.makeOutput([m, d], 'float32');
+  const rstd = b.makeOutput([m, 1], 'float32');
+  k.layerNormForward(
+    heap(b),
+    offset(b, x),
+    offset(b, w),
+    offset(b, bias),
+    offset(b, y),
+    offset(b, xhat),
+    offset(b, rstd),
+    m,
+    d,
+    args.attrs.eps as number,
+  );
+  return [y, xhat, rstd];
+}
+
+function layerNormBackward(args: Args): tf.TensorInfo[] {
+  const k = kernelsOrThrow();
+  const b = args.backend;
+  const g = input(args, 'g');
+  const xhat = input(args, 'xhat');
+  const rstd = input(args, 'rstd');
+  const w = input(args, 'w');
+  const [m, d] = g.shape as [number, number];
+  if (g.shape.length !== 2 || count(xhat.shape) !== m * d || count(rstd.shape) !== m || count(w.shape) !== d)
+    throw new Error(`UsfmLayerNormGrad: shapes do not fit g [${g.shape}]`);
+  const dx = b.makeOutput([m, d], 'float32');
+  const dw = b.makeOutput([d], 'float32');
+  const db = b.makeOutput([d], 'float32');
+  k.layerNormBackward(
+    heap(b),
+    offset(b, g),
+    offset(b, xhat),
+    offset(b, rstd),
+    offset(b, w),
+    offset(b, dx),
+    offset(b, dw),
+    offset(b, db),
+    m,
+    d,
+  );
+  return [dx, dw, db];
+}
+
+/** Use these kernels on WASM (null: back to composed tfjs ops). Registers them once. */
+export function setNativeElementwise(kernels: NativeKernels | null): void {
+  native = kernels;
+  if (registered || !kernels) return;
+  const table: [string, (args: Args) => tf.TensorInfo | tf.TensorInfo[]][] = [
+    [GELU_KERNEL, geluForward],
+    [GELU_GRAD_KERNEL, geluBackward],
+    [LAYER_NORM_KERNEL, layerNormForward],
+    [LAYER_NORM_GRAD_KERNEL, layerNormBackward],
+  ];
+  for (const [kernelName, fn] of table)
+    tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: (args) => fn(args as unknown as Args) });
+  registered = true;
+}
+
+export function nativeElementwiseActive(): boolean {
+  return native !== null && tf.getBackend() === 'wasm';
+}
+
+/** Runs one of the kernels above on tensors. */
+export function runNative(
+  kernel: string,
+  inputs: Record<string, tf.Tensor>,
+  attrs: Record<string, number> = {},
+): tf.Tensor[] {
+  const out = tf
+    .engine()
+    .runKernel(kernel, inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as
+    tf.Tensor | tf.Tensor[];
+  return Array.isArray(out) ? out : [out];
+}
