@@ -75,6 +75,9 @@ module.exports = {
   },
   deb: {
     priority: 'optional',
+    // The native matrix-product kernels open OpenBLAS when it is installed (about 2x faster training on
+    // CPU); without it training falls back to the WASM kernels.
+    recommends: ['libopenblas0'],
   },
 
   win: {

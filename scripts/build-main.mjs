@@ -103,6 +103,19 @@ async function buildPreload(outdir) {
   return [outfile];
 }
 
+/** The native kernels (main/ml/native, built by npm install) travel with the bundles as dist/native/usfm_native.node. */
+function copyNativeAddon(outdir) {
+  const built = path.join(root, 'main', 'ml', 'native', 'build', 'Release', 'usfm_native.node');
+  if (!fs.existsSync(built)) {
+    console.log('native kernels not built (npm run build:native): the bundle uses the WASM kernels only');
+    return [];
+  }
+  const target = path.join(outdir, 'native', 'usfm_native.node');
+  fs.mkdirSync(path.dirname(target), { recursive: true });
+  fs.copyFileSync(built, target);
+  return [target];
+}
+
 async function main() {
   const { values } = parseArgs({
     options: { outdir: { type: 'string' }, only: { type: 'string', multiple: true } },
@@ -112,7 +125,10 @@ async function main() {
   const only = new Set(values.only ?? ['main', 'electron', 'preload']);
   const started = performance.now();
   const outputs = [];
-  if (only.has('main')) outputs.push(...(await buildNode(outdir, NODE_ENTRIES)));
+  if (only.has('main')) {
+    outputs.push(...(await buildNode(outdir, NODE_ENTRIES)));
+    outputs.push(...copyNativeAddon(outdir));
+  }
   if (only.has('electron')) outputs.push(...(await buildNode(outdir, [ELECTRON_MAIN])));
   if (only.has('preload')) outputs.push(...(await buildPreload(outdir)));
   const seconds = ((performance.now() - started) / 1000).toFixed(1);

@@ -175,8 +175,12 @@ async function main(): Promise<void> {
     stepMs: ms,
     firstLoss: first.loss,
     backend: report.active,
-    threads: report.threads ?? 1,
+    // With the native engine the thread count is the BLAS'; WASM itself then runs single-threaded.
+    threads: report.matmul?.engine === 'native-blas' ? report.matmul.threads : (report.threads ?? 1),
     simd: report.simd,
+    matmul: report.matmul
+      ? `${report.matmul.engine}${report.matmul.library ? ` (${report.matmul.library})` : ''}`
+      : undefined,
     tensorsFlat: tf.memory().numTensors === tensorsBefore,
     kernels,
   };

@@ -38,7 +38,12 @@ async function importFolder(folder: string, label: string): Promise<void> {
   try {
     const ds = getOrCreateDataset(catalog.db, 'bench');
     const started = performance.now();
-    const s = await runImport(catalog, dataDir, { datasetId: ds.id, importId: 'job_bench', paths: [folder], stride: 1 });
+    const s = await runImport(catalog, dataDir, {
+      datasetId: ds.id,
+      importId: 'job_bench',
+      paths: [folder],
+      stride: 1,
+    });
     const seconds = (performance.now() - started) / 1000;
     peak = Math.max(peak, process.memoryUsage().rss);
     console.log(
@@ -55,21 +60,31 @@ async function importFolder(folder: string, label: string): Promise<void> {
 /** N distinct 96x96 grey PNGs cut from real BUSI scans, in folders of 1000. */
 async function syntheticPngFolder(n: number): Promise<string> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'usfm-bench-png-'));
-  const scans = ['benign/benign (1).png', 'malignant/malignant (2).png', 'normal/normal (3).png'].map((f) => readPng(fs.readFileSync(path.join(busi, f))));
+  const scans = ['benign/benign (1).png', 'malignant/malignant (2).png', 'normal/normal (3).png'].map((f) =>
+    readPng(fs.readFileSync(path.join(busi, f))),
+  );
   const side = 96;
   for (let i = 0; i < n; i++) {
     const scan = scans[i % scans.length]!;
     const ox = (i * 7) % (scan.width - side);
     const oy = Math.floor(i / 7) % (scan.height - side);
     const data = new Uint8Array(side * side);
-    for (let y = 0; y < side; y++) for (let x = 0; x < side; x++) data[y * side + x] = scan.data[((oy + y) * scan.width + ox + x) * scan.channels]!;
+    for (let y = 0; y < side; y++)
+      for (let x = 0; x < side; x++)
+        data[y * side + x] = scan.data[((oy + y) * scan.width + ox + x) * scan.channels]!;
     // A counter in the first pixels keeps every file distinct (no duplicates to skip).
     data[0] = i & 255;
     data[1] = (i >> 8) & 255;
     data[2] = (i >> 16) & 255;
     const sub = path.join(dir, `part${String(Math.floor(i / 1000)).padStart(3, '0')}`);
     if (i % 1000 === 0) fs.mkdirSync(sub, { recursive: true });
-    fs.writeFileSync(path.join(sub, `img${i}.png`), encodePng({ width: side, height: side, channels: 1, bitDepth: 8, signed: false, data }, { deflateLevel: 1 }));
+    fs.writeFileSync(
+      path.join(sub, `img${i}.png`),
+      encodePng(
+        { width: side, height: side, channels: 1, bitDepth: 8, signed: false, data },
+        { deflateLevel: 1 },
+      ),
+    );
     // zlib's native buffers are released between event-loop turns: a loop that never yields piles them up.
     if (i % 100 === 99) await new Promise<void>((resolve) => setImmediate(resolve));
   }
@@ -120,7 +135,11 @@ export async function bench(): Promise<void> {
       ['organ + class', { organ: 'liver', classLabel: 'malignant' }, {}],
       ['class + with mask', { classLabel: 'benign', hasMask: true }, {}],
       ['split = train', { split: 'train' }, {}],
-      ['split = test + organ + no near-duplicates', { split: 'test', organ: 'kidney', nearDuplicates: 'exclude' }, {}],
+      [
+        'split = test + organ + no near-duplicates',
+        { split: 'test', organ: 'kidney', nearDuplicates: 'exclude' },
+        {},
+      ],
       ['path contains', { pathContains: 's4321.dcm' }, {}],
       ['keyset page deep in the list', { organ: 'thyroid' }, { afterId: 90_000 }],
       ['offset 90 000', {}, { offset: 90_000 }],
@@ -128,7 +147,10 @@ export async function bench(): Promise<void> {
     console.log('page of 200 items with its total count (median of 15 runs):');
     for (const [name, filter, page] of cases) {
       let total = 0;
-      const ms = timeQuery(() => (total = queryItems(catalog.db, { datasetId: ds.id, ...filter }, { limit: 200, ...page }).total));
+      const ms = timeQuery(
+        () =>
+          (total = queryItems(catalog.db, { datasetId: ds.id, ...filter }, { limit: 200, ...page }).total),
+      );
       console.log(`  ${name.padEnd(44)} ${ms.toFixed(1).padStart(6)} ms  (${total} matching)`);
     }
   } finally {

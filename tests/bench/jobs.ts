@@ -20,8 +20,12 @@ export async function bench(): Promise<void> {
       total.push(performance.now() - t0);
     }
     const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-    console.log(`job process start → first progress: median ${median(firstProgress).toFixed(0)} ms over ${runs} runs`);
-    console.log(`job process start → recorded end:   median ${median(total).toFixed(0)} ms (includes tsx start-up in a source checkout)`);
+    console.log(
+      `job process start → first progress: median ${median(firstProgress).toFixed(0)} ms over ${runs} runs`,
+    );
+    console.log(
+      `job process start → recorded end:   median ${median(total).toFixed(0)} ms (includes tsx start-up in a source checkout)`,
+    );
   } finally {
     await dispose();
   }

@@ -16,13 +16,17 @@ const modules = fs
   .filter((name) => wanted.length === 0 || wanted.includes(name))
   .sort();
 
-console.log(`USFM Workbench benchmarks · ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}) · Node ${process.version}`);
+console.log(
+  `USFM Workbench benchmarks · ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}) · Node ${process.version}`,
+);
 let failed = 0;
 for (const name of modules) {
   console.log(`\n=== ${name} ===`);
   const started = Date.now();
   try {
-    const mod = (await import(pathToFileURL(path.join(here, `${name}.ts`)).href)) as { bench?: () => Promise<void> };
+    const mod = (await import(pathToFileURL(path.join(here, `${name}.ts`)).href)) as {
+      bench?: () => Promise<void>;
+    };
     if (typeof mod.bench !== 'function') throw new Error('module exports no bench()');
     await mod.bench();
   } catch (err) {

@@ -33,6 +33,11 @@ describe('browser mode shell', () => {
 
     await page.locator('[data-nav="settings"]').click();
     await poll(() => page.getByTestId('active-backend').textContent()).toBe(active);
+    // On WASM the matrix-product engine is shown: the native BLAS one where OpenBLAS is installed (CI).
+    if (active === 'wasm')
+      await poll(() => page.getByTestId('matmul-engine').textContent()).toMatch(
+        /Matrix products: native-blas \(libopenblas/,
+      );
     await screenshot(page, 'settings');
     expect(errors).toEqual([]);
     await page.context().close();
@@ -67,7 +72,12 @@ describe('browser mode shell', () => {
     await page.getByTestId('selftest-steps').fill('40');
     await page.getByTestId('selftest-step-ms').fill('200');
     await page.getByTestId('start-selftest').click();
-    const jobId = await page.locator('tr[data-kind="selftest"][data-state="queued"], tr[data-kind="selftest"][data-state="running"]').first().getAttribute('data-job-id');
+    const jobId = await page
+      .locator(
+        'tr[data-kind="selftest"][data-state="queued"], tr[data-kind="selftest"][data-state="running"]',
+      )
+      .first()
+      .getAttribute('data-job-id');
     expect(jobId).toMatch(/^job_/);
     const row = page.locator(`tr[data-job-id="${jobId}"]`);
     await poll(() => row.getAttribute('data-state'), 30_000).toBe('running');
@@ -76,7 +86,8 @@ describe('browser mode shell', () => {
     // The token survived the reload (sessionStorage) and the view is still Jobs (URL hash).
     await poll(() => page.getByTestId('connection').textContent()).toBe('open');
     await poll(() => row.getAttribute('data-state')).toBe('running');
-    const stepAfterReload = async (): Promise<number> => Number(/· (\d+)\/40/.exec((await row.locator('.progress .label').textContent()) ?? '')?.[1] ?? 0);
+    const stepAfterReload = async (): Promise<number> =>
+      Number(/· (\d+)\/40/.exec((await row.locator('.progress .label').textContent()) ?? '')?.[1] ?? 0);
     const first = await stepAfterReload();
     // Progress events keep arriving on the new connection.
     await poll(stepAfterReload, 30_000).toBeGreaterThan(first);
@@ -93,7 +104,8 @@ describe('browser mode shell', () => {
     await screenshot(page, 'no-token');
 
     // The page itself cannot open the API socket with a wrong or missing token.
-    const outcome = (await page.evaluate(`Promise.all(['', '?token=wrong'].map((query) => new Promise((resolve) => {
+    const outcome =
+      (await page.evaluate(`Promise.all(['', '?token=wrong'].map((query) => new Promise((resolve) => {
       const ws = new WebSocket('ws://' + location.host + '/api' + query);
       ws.onopen = () => { resolve('open'); ws.close(); };
       ws.onerror = () => resolve('refused');
@@ -102,7 +114,9 @@ describe('browser mode shell', () => {
 
     // Same for a non-browser client: HTTP 401 on upgrade, even with the right Origin.
     const status = await new Promise<number>((resolve, reject) => {
-      const ws = new WebSocket(`${server.origin.replace('http', 'ws')}/api?token=not-the-token`, { origin: server.origin });
+      const ws = new WebSocket(`${server.origin.replace('http', 'ws')}/api?token=not-the-token`, {
+        origin: server.origin,
+      });
       ws.on('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
       ws.on('open', () => reject(new Error('connection was accepted')));
       ws.on('error', () => undefined);
@@ -111,7 +125,9 @@ describe('browser mode shell', () => {
 
     // The right token is accepted (the refusal above is about the token, not the client).
     const opened = await new Promise<boolean>((resolve) => {
-      const ws = new WebSocket(`${server.origin.replace('http', 'ws')}/api?token=${server.token}`, { origin: server.origin });
+      const ws = new WebSocket(`${server.origin.replace('http', 'ws')}/api?token=${server.token}`, {
+        origin: server.origin,
+      });
       ws.on('open', () => {
         ws.close();
         resolve(true);

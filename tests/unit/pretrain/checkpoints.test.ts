@@ -1,7 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { latestCheckpoint, readCheckpointIndex, saveCheckpoint, type TrainingState } from '../../../main/ml/train/checkpoint';
+import {
+  latestCheckpoint,
+  readCheckpointIndex,
+  saveCheckpoint,
+  type TrainingState,
+} from '../../../main/ml/train/checkpoint';
 import { appendCurve, downsampleCurve, readCurve, truncateCurve } from '../../../main/ml/runs/curve';
 import { readSafetensors } from '../../../main/weights/safetensors';
 import { tempDir } from '../../helpers/temp';
@@ -25,7 +30,9 @@ function payload(step: number, loss: number) {
   const w = Float32Array.from({ length: 6 }, (_, i) => i + step);
   return {
     model: new Map([['blocks.0.mlp.fc1.weight', { shape: [2, 3], values: w }]]),
-    moments: new Map([['blocks.0.mlp.fc1.weight', { expAvg: w.map((v) => v / 10), expAvgSq: w.map((v) => v / 100) }]]),
+    moments: new Map([
+      ['blocks.0.mlp.fc1.weight', { expAvg: w.map((v) => v / 10), expAvgSq: w.map((v) => v / 100) }],
+    ]),
     state: state(step, loss),
     modelMetadata: { recipe: 'mae' },
   };
@@ -38,7 +45,9 @@ describe('checkpoints', () => {
     saveCheckpoint(dir, payload(10, 0.5), 3);
     const latest = latestCheckpoint(dir)!;
     expect(latest.entry.step).toBe(10);
-    expect(Array.from(latest.checkpoint.model.get('blocks.0.mlp.fc1.weight')!.values)).toEqual([10, 11, 12, 13, 14, 15]);
+    expect(Array.from(latest.checkpoint.model.get('blocks.0.mlp.fc1.weight')!.values)).toEqual([
+      10, 11, 12, 13, 14, 15,
+    ]);
     expect(latest.checkpoint.moments.get('blocks.0.mlp.fc1.weight')!.expAvgSq[1]).toBeCloseTo(0.11, 6);
     expect(latest.checkpoint.state).toMatchObject({ step: 10, optimizerStep: 10, rng: { seed: 3 } });
     // The weights file holds the model tensors only, under their PyTorch names.
@@ -55,7 +64,10 @@ describe('checkpoints', () => {
     const index = readCheckpointIndex(dir);
     expect(index.checkpoints.map((c) => c.step)).toEqual([40, 50]);
     expect(index.best?.step).toBe(20);
-    const files = fs.readdirSync(dir).filter((f) => f.endsWith('.safetensors')).sort();
+    const files = fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.safetensors'))
+      .sort();
     expect(files).toEqual([
       'step-000020.safetensors',
       'step-000020.train.safetensors',
@@ -86,7 +98,16 @@ describe('loss curve', () => {
   it('appends, truncates to a checkpoint step, ignores a torn last line, and downsamples', () => {
     const { dir, cleanup } = tempDir();
     cleanups.push(cleanup);
-    for (let step = 1; step <= 10; step++) appendCurve(dir, { step, loss: 1 / step, terms: { l1: step }, lr: 0.1, gradNorm: 1, imagesPerSecond: 5, time: 't' });
+    for (let step = 1; step <= 10; step++)
+      appendCurve(dir, {
+        step,
+        loss: 1 / step,
+        terms: { l1: step },
+        lr: 0.1,
+        gradNorm: 1,
+        imagesPerSecond: 5,
+        time: 't',
+      });
     fs.appendFileSync(path.join(dir, 'curve.jsonl'), '{"step": 11, "lo');
     expect(readCurve(dir).map((p) => p.step)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     truncateCurve(dir, 6);

@@ -68,7 +68,9 @@ describe('SimMIM block masking', () => {
       // Masked patches come in aligned 2x2 blocks.
       for (let r = 0; r < grid; r += 2) {
         for (let c = 0; c < grid; c += 2) {
-          const block = [r * grid + c, r * grid + c + 1, (r + 1) * grid + c, (r + 1) * grid + c + 1].map((p) => m.masked[b * 196 + p]!);
+          const block = [r * grid + c, r * grid + c + 1, (r + 1) * grid + c, (r + 1) * grid + c + 1].map(
+            (p) => m.masked[b * 196 + p]!,
+          );
           expect(new Set(block).size).toBe(1);
         }
       }

@@ -7,13 +7,30 @@ import * as tf from '@tensorflow/tfjs-core';
 import { prepareTrainingBackend } from '../../../main/ml/train/backend-setup';
 import { AdamW } from '../../../main/ml/train/adamw';
 import { Rng } from '../../../main/ml/train/rng';
-import { drawMask, prepareBatch, type HostBatch, type MaskingSettings } from '../../../main/ml/pretrain/batch';
+import {
+  drawMask,
+  prepareBatch,
+  type HostBatch,
+  type MaskingSettings,
+} from '../../../main/ml/pretrain/batch';
 import { createPretrainModel, trainableOf } from '../../../main/ml/pretrain/model';
-import { GradientAccumulator, lossAndGradients, NonFiniteLossError, optimizerStep } from '../../../main/ml/pretrain/step';
+import {
+  GradientAccumulator,
+  lossAndGradients,
+  NonFiniteLossError,
+  optimizerStep,
+} from '../../../main/ml/pretrain/step';
 import type { BatchMask } from '../../../main/ml/pretrain/masking';
 
 const SIZE = 64;
-const settings: MaskingSettings = { recipe: 'usfm', maskRatio: 0.6, maskBlockPixels: 32, coneAware: false, fill: 'mean', stoppedBandFraction: 0.5 };
+const settings: MaskingSettings = {
+  recipe: 'usfm',
+  maskRatio: 0.6,
+  maskBlockPixels: 32,
+  coneAware: false,
+  fill: 'mean',
+  stoppedBandFraction: 0.5,
+};
 
 function host(batch: number, seed: number, poison = false): HostBatch {
   const r = Rng.stream(seed, 'pixels');
@@ -25,11 +42,28 @@ function host(batch: number, seed: number, poison = false): HostBatch {
 /** Rows [from, to) of a batch mask. */
 function sliceMask(m: BatchMask, from: number, to: number): BatchMask {
   const n = m.grid * m.grid;
-  return { ...m, batch: to - from, masked: m.masked.slice(from * n, to * n), lossWeight: m.lossWeight.slice(from * n, to * n) };
+  return {
+    ...m,
+    batch: to - from,
+    masked: m.masked.slice(from * n, to * n),
+    lossWeight: m.lossWeight.slice(from * n, to * n),
+  };
 }
 
 function smallModel() {
-  return createPretrainModel({ recipe: 'usfm', size: 'tiny', imgSize: SIZE, layout: 'beit', fill: 'mean', dropPathRate: 0, decoder: null, dims: { embedDim: 32, depth: 2, numHeads: 2 } }, 4);
+  return createPretrainModel(
+    {
+      recipe: 'usfm',
+      size: 'tiny',
+      imgSize: SIZE,
+      layout: 'beit',
+      fill: 'mean',
+      dropPathRate: 0,
+      decoder: null,
+      dims: { embedDim: 32, depth: 2, numHeads: 2 },
+    },
+    4,
+  );
 }
 
 beforeAll(async () => {
@@ -47,8 +81,16 @@ describe('optimizer step', () => {
     full.dispose();
     const acc = new GradientAccumulator();
     let loss = 0;
-    for (const [from, to] of [[0, 2], [2, 4]] as const) {
-      const part: HostBatch = { ...whole, batch: 2, pixels: whole.pixels.slice(from * SIZE * SIZE, to * SIZE * SIZE), cones: [null, null] };
+    for (const [from, to] of [
+      [0, 2],
+      [2, 4],
+    ] as const) {
+      const part: HostBatch = {
+        ...whole,
+        batch: 2,
+        pixels: whole.pixels.slice(from * SIZE * SIZE, to * SIZE * SIZE),
+        cones: [null, null],
+      };
       const prepared = prepareBatch(Rng.stream(3, 'b'), part, settings, sliceMask(mask, from, to));
       const out = lossAndGradients(model, trainable, prepared, { alpha: 1, training: false });
       prepared.dispose();
@@ -71,14 +113,20 @@ describe('optimizer step', () => {
     const adam = new AdamW(trainable, { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.05 });
     const micro = (h: HostBatch) =>
       (async function* () {
-        yield { batch: prepareBatch(Rng.stream(1, 'm'), h, settings), size: h.batch, settings: { alpha: 1, training: true } };
+        yield {
+          batch: prepareBatch(Rng.stream(1, 'm'), h, settings),
+          size: h.batch,
+          settings: { alpha: 1, training: true },
+        };
       })();
     await optimizerStep(model, trainable, adam, micro(host(2, 1)), 2, 1e-3, 1);
     const count = tf.memory().numTensors;
     await optimizerStep(model, trainable, adam, micro(host(2, 2)), 2, 1e-3, 1);
     expect(tf.memory().numTensors).toBe(count);
     const before = trainable.get('decoder_pred.weight')!.dataSync().slice();
-    await expect(optimizerStep(model, trainable, adam, micro(host(2, 3, true)), 2, 1e-3, 1)).rejects.toBeInstanceOf(NonFiniteLossError);
+    await expect(
+      optimizerStep(model, trainable, adam, micro(host(2, 3, true)), 2, 1e-3, 1),
+    ).rejects.toBeInstanceOf(NonFiniteLossError);
     expect(Array.from(trainable.get('decoder_pred.weight')!.dataSync())).toEqual(Array.from(before));
     expect(adam.step).toBe(2);
     expect(tf.memory().numTensors).toBe(count);

@@ -62,9 +62,18 @@ describe('AdamW', () => {
     const opt = { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.05 };
     const adam = new AdamW(params, opt);
     const gradsPerStep = [
-      [[0.1, -0.2, 0.3, 0.05], [0.01, -0.4]],
-      [[-0.05, 0.1, 0.2, -0.3], [0.2, 0.1]],
-      [[0.3, 0.3, -0.1, 0.0], [-0.1, 0.05]],
+      [
+        [0.1, -0.2, 0.3, 0.05],
+        [0.01, -0.4],
+      ],
+      [
+        [-0.05, 0.1, 0.2, -0.3],
+        [0.2, 0.1],
+      ],
+      [
+        [0.3, 0.3, -0.1, 0.0],
+        [-0.1, 0.05],
+      ],
     ];
     const lrs = [1e-2, 2e-2, 5e-3];
     // Reference: PyTorch's AdamW update in float64.
@@ -100,7 +109,9 @@ describe('AdamW', () => {
     expect(state.step).toBe(3);
     const again = new AdamW(params, opt);
     again.importState(state);
-    expect(Array.from(again.exportState().moments.get('fc.weight')!.expAvgSq)).toEqual(Array.from(state.moments.get('fc.weight')!.expAvgSq));
+    expect(Array.from(again.exportState().moments.get('fc.weight')!.expAvgSq)).toEqual(
+      Array.from(state.moments.get('fc.weight')!.expAvgSq),
+    );
     adam.dispose();
     again.dispose();
     params.forEach((p) => p.dispose());
@@ -122,7 +133,11 @@ describe('AdamW', () => {
 });
 
 describe('augmentation', () => {
-  const image = { width: 200, height: 120, data: Float32Array.from({ length: 200 * 120 }, (_, i) => (i % 200) / 199) };
+  const image = {
+    width: 200,
+    height: 120,
+    data: Float32Array.from({ length: 200 * 120 }, (_, i) => (i % 200) / 199),
+  };
 
   it('draws crops inside the image within the area range', () => {
     const rng = Rng.stream(1, 'crop');
@@ -149,7 +164,11 @@ describe('augmentation', () => {
   });
 
   it('crops and flips the cone mask with the image, binary', () => {
-    const cone = { width: 200, height: 120, data: Float32Array.from({ length: 200 * 120 }, (_, i) => (i % 200 < 100 ? 1 : 0)) };
+    const cone = {
+      width: 200,
+      height: 120,
+      data: Float32Array.from({ length: 200 * 120 }, (_, i) => (i % 200 < 100 ? 1 : 0)),
+    };
     const s = augment(Rng.stream(3, 'augment', 0), image, cone, { size: 32, scale: [0.9, 1] });
     expect(new Set(Array.from(s.cone!))).toEqual(new Set([0, 1]));
     // The bright (right) side of the image is outside the cone, wherever the flip put it.
