@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * Builds the optional native BLAS bridge (main/ml/native: matrix products on the WASM heap through
+ * Builds the optional native kernels (main/ml/native: matrix products on the WASM heap through
  * OpenBLAS or another cblas library) with node-gyp. Runs on `npm install` / `npm ci` (postinstall) and as
  * `npm run build:native`. A failed build never fails the install: training then keeps the WASM (XNNPACK)
  * products, and `usfm info` says why.
@@ -29,7 +29,7 @@ function nodeGyp() {
 const gyp = nodeGyp();
 if (!gyp) {
   console.log(
-    '[usfm] native BLAS bridge not built: node-gyp not found (training uses the WASM matrix products)',
+    '[usfm] native kernels not built: node-gyp not found (training uses the WASM matrix products)',
   );
   process.exit(strict ? 1 : 0);
 }
@@ -40,11 +40,11 @@ if (!process.env.npm_config_nodedir && fs.existsSync(path.join(headers, 'include
   args.push(`--nodedir=${headers}`);
 const result = spawnSync(process.execPath, args, { cwd: dir, encoding: 'utf8' });
 if (result.status === 0) {
-  console.log('[usfm] native BLAS bridge built: main/ml/native/build/Release/usfm_native.node');
+  console.log('[usfm] native kernels built: main/ml/native/build/Release/usfm_native.node');
   process.exit(0);
 }
 const tail = `${result.stderr ?? ''}${result.stdout ?? ''}`.trim().split('\n').slice(-3).join(' | ');
 console.log(
-  `[usfm] native BLAS bridge not built (training uses the WASM matrix products): ${tail || result.error?.message}`,
+  `[usfm] native kernels not built (training uses the WASM matrix products): ${tail || result.error?.message}`,
 );
 process.exit(strict ? 1 : 0);

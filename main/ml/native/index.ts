@@ -12,37 +12,21 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { appRoot } from '../../config/paths';
 
-interface Addon {
+/** The addon's exports: the element-wise kernels are called as they are. */
+type Addon = Pick<NativeKernels, ElementwiseKernel> & {
   load(library: string, threads: number): { library: string; config: string; threadControl: boolean };
   setThreads(threads: number): boolean;
   sgemm(...args: [ArrayBuffer, ...number[]]): void;
-  geluForward(memory: ArrayBuffer, x: number, y: number, cdf: number, n: number): void;
-  geluBackward(memory: ArrayBuffer, x: number, cdf: number, dy: number, dx: number, n: number): void;
-  layerNormForward(
-    memory: ArrayBuffer,
-    x: number,
-    w: number,
-    b: number,
-    y: number,
-    xhat: number,
-    rstd: number,
-    m: number,
-    d: number,
-    eps: number,
-  ): void;
-  layerNormBackward(
-    memory: ArrayBuffer,
-    g: number,
-    xhat: number,
-    rstd: number,
-    w: number,
-    dx: number,
-    dw: number,
-    db: number,
-    m: number,
-    d: number,
-  ): void;
-}
+};
+
+const ELEMENTWISE = [
+  'geluForward',
+  'geluBackward',
+  'layerNormForward',
+  'layerNormBackward',
+  'columnSum',
+] as const;
+type ElementwiseKernel = (typeof ELEMENTWISE)[number];
 
 /** One batched product on a WebAssembly memory; offsets in bytes, strides in floats (0: broadcast). */
 export interface GemmRequest {
@@ -104,6 +88,8 @@ export interface NativeKernels {
     m: number,
     d: number,
   ): void;
+  /** out[j] = Σ_r x[r, j] for x [m, n] (a sum over leading axes), accumulated in double. */
+  columnSum(memory: ArrayBuffer, x: number, out: number, m: number, n: number): void;
 }
 
 export type NativeStatus = { ok: true; kernels: NativeKernels } | { ok: false; reason: string };
@@ -200,10 +186,10 @@ function bridge(addon: Addon, library: string, config: string, initialThreads: n
         r.biasOffset,
       );
     },
-    geluForward: (...args) => addon.geluForward(...args),
-    geluBackward: (...args) => addon.geluBackward(...args),
-    layerNormForward: (...args) => addon.layerNormForward(...args),
-    layerNormBackward: (...args) => addon.layerNormBackward(...args),
+    ...(Object.fromEntries(ELEMENTWISE.map((name) => [name, addon[name]])) as Pick<
+      NativeKernels,
+      ElementwiseKernel
+    >),
   };
   return kernels;
 }

@@ -1,7 +1,7 @@
 /*
  * usfm_native: native kernels on TensorFlow.js' WASM heap. Matrix products through a BLAS library, and
  * the fused element-wise kernels that dominate a ViT training step once the products are fast (GELU and
- * LayerNorm, forward and backward: one pass each instead of 6-10 tfjs kernel passes).
+ * LayerNorm, forward and backward: one pass each instead of 6-10 tfjs kernel passes; column sums).
  *
  *
  * tfjs-backend-wasm keeps every tensor in one WebAssembly.Memory; its XNNPACK GEMM (128-bit SIMD, no FMA)
@@ -278,6 +278,19 @@ VECTOR_LOOP static void layer_norm_backward(const float* g, const float* xhat, c
   }
 }
 
+/* Column sums of x [m, n] (a reduction over leading axes), accumulated in double: out[j] = Σ_r x[r, j]. */
+VECTOR_LOOP static int column_sum(const float* x, float* out, int64_t m, int64_t n) {
+  double* acc = calloc((size_t)n, sizeof(double));
+  if (acc == NULL) return 0;
+  for (int64_t r = 0; r < m; r++) {
+    const float* row = x + r * n;
+    for (int64_t j = 0; j < n; j++) acc[j] += row[j];
+  }
+  for (int64_t j = 0; j < n; j++) out[j] = (float)acc[j];
+  free(acc);
+  return 1;
+}
+
 /* Reads `count` integer arguments after the memory; returns the memory or NULL with an exception pending. */
 static char* kernel_args(napi_env env, napi_callback_info info, size_t count, int64_t* values, size_t* length) {
   napi_value args[16];
@@ -360,6 +373,18 @@ static napi_value layer_norm_backward_call(napi_env env, napi_callback_info info
   return NULL;
 }
 
+/* columnSum(memory, x, out, m, n) */
+static napi_value column_sum_call(napi_env env, napi_callback_info info) {
+  int64_t v[4];
+  size_t length;
+  char* base = kernel_args(env, info, 4, v, &length);
+  if (base == NULL) return NULL;
+  const int64_t m = v[2], n = v[3];
+  if (m < 1 || n < 1 || !REGION(v[0], m * n) || !REGION(v[1], n)) return throw_error(env, "columnSum: a tensor lies outside the memory");
+  if (!column_sum((const float*)(base + v[0]), (float*)(base + v[1]), m, n)) return throw_error(env, "columnSum: out of memory");
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
       {"load", NULL, load, NULL, NULL, NULL, napi_default, NULL},
@@ -369,6 +394,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"geluBackward", NULL, gelu_backward_call, NULL, NULL, NULL, napi_default, NULL},
       {"layerNormForward", NULL, layer_norm_forward_call, NULL, NULL, NULL, napi_default, NULL},
       {"layerNormBackward", NULL, layer_norm_backward_call, NULL, NULL, NULL, napi_default, NULL},
+      {"columnSum", NULL, column_sum_call, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties);
   return exports;

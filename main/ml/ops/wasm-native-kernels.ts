@@ -3,7 +3,8 @@
  * place on the heap. A ViT step spends about a fifth of its time in these element-wise passes once the
  * products are native: tfjs runs GELU as ~8 kernels (Erf and Exp are not vectorised in its WASM build)
  * and LayerNorm as ~12. Registered under names of our own; the ops in gelu.ts / layer-norm.ts call them
- * when `nativeElementwiseActive()`, else compose tfjs ops as before.
+ * when `nativeElementwiseActive()`, else compose tfjs ops as before. Sums over leading axes replace
+ * tfjs' Sum kernel while the native kernels are active.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { NativeKernels } from '../native';
@@ -125,10 +126,43 @@ function layerNormBackward(args: Args): tf.TensorInfo[] {
   return [dx, dw, db];
 }
 
-/** Use these kernels on WASM (null: back to composed tfjs ops). Registers them once. */
+/**
+ * Sum over leading axes (bias gradients, gradients of broadcast tensors: 7-10% of a step in tfjs' WASM
+ * Sum, which reduces through a transpose) as native column sums; any other reduction goes to `original`.
+ */
+function sum(args: Args, original: tf.KernelFunc): tf.TensorInfo | tf.TensorInfo[] {
+  const x = args.inputs.x;
+  const fallback = () => original(args as unknown as Parameters<tf.KernelFunc>[0]);
+  if (!native || !x || x.dtype !== 'float32' || count(x.shape) === 0) return fallback();
+  const axes = tf.util.parseAxisParam(args.attrs.axis as number | number[], x.shape).sort((p, q) => p - q);
+  const leading = axes.length > 0 && axes.every((axis, i) => axis === i);
+  if (!leading) return fallback();
+  const k = axes.length;
+  const b = args.backend;
+  const outShape = args.attrs.keepDims ? x.shape.map((d, i) => (i < k ? 1 : d)) : x.shape.slice(k);
+  const out = b.makeOutput(outShape, 'float32');
+  native.columnSum(
+    heap(b),
+    offset(b, x),
+    offset(b, out),
+    count(x.shape.slice(0, k)),
+    count(x.shape.slice(k)),
+  );
+  return out;
+}
+
+/** Use these kernels on WASM (null: back to composed tfjs ops and tfjs' own Sum). Registers them once. */
 export function setNativeElementwise(kernels: NativeKernels | null): void {
   native = kernels;
   if (registered || !kernels) return;
+  const originalSum = tf.getKernel('Sum', 'wasm');
+  if (originalSum) {
+    tf.unregisterKernel('Sum', 'wasm');
+    tf.registerKernel({
+      ...originalSum,
+      kernelFunc: (args) => sum(args as unknown as Args, originalSum.kernelFunc),
+    });
+  }
   const table: [string, (args: Args) => tf.TensorInfo | tf.TensorInfo[]][] = [
     [GELU_KERNEL, geluForward],
     [GELU_GRAD_KERNEL, geluBackward],

@@ -246,6 +246,19 @@ describe('native kernels: GELU and LayerNorm', () => {
     expect(worst).toBeLessThan(1e-5);
   });
 
+  it('column sums (sums over leading axes) equal double-precision sums', () => {
+    const m = 1000;
+    const n = 7;
+    const { buffer, f } = memory(m * n + n + 1, 5);
+    for (let i = 0; i < m * n; i++) f[i] = f[i]! + 1000; // large common offset: float accumulation would drift
+    kernels().columnSum(buffer, 0, m * n * 4, m, n);
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let r = 0; r < m; r++) s += f[r * n + j]!;
+      expect(Math.abs(f[m * n + j]! - s) / Math.abs(s)).toBeLessThan(1e-7);
+    }
+  });
+
   it('refuses element-wise work outside the memory', () => {
     const { buffer, f } = memory(32);
     const before = Float32Array.from(f);

@@ -52,11 +52,30 @@ function run(c: Case): Float32Array {
   });
 }
 
+/** Reductions: over leading axes (native column sums when that engine is on) and others (tfjs' Sum). */
+const SUMS: { shape: number[]; axis: number | number[]; keepDims?: boolean }[] = [
+  { shape: [1576, 19], axis: 0 },
+  { shape: [8, 3, 5, 5], axis: 0, keepDims: true },
+  { shape: [4, 6, 7], axis: [1, 0] },
+  { shape: [5, 7], axis: [0, 1] },
+  { shape: [5, 7], axis: -1 },
+  { shape: [4, 6, 7], axis: [0, 2] },
+];
+
+function runSum(c: (typeof SUMS)[number]): { values: Float32Array; shape: number[] } {
+  return tf.tidy(() => {
+    const y = tf.sum(tf.tensor(values(c.shape, 7), c.shape), c.axis, c.keepDims);
+    return { values: y.dataSync() as Float32Array, shape: y.shape };
+  });
+}
+
 let expected: Float32Array[] = [];
+let expectedSums: { values: Float32Array; shape: number[] }[] = [];
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
   expected = CASES.map(run);
+  expectedSums = SUMS.map(runSum);
   const { report } = await prepareTrainingBackend({ backend: 'wasm' });
   expect(report.active).toBe('wasm');
   // CI installs OpenBLAS (.ci/run): the training setup picks the native engine.
@@ -66,6 +85,16 @@ beforeAll(async () => {
 describe.each(['xnnpack', 'native-blas'] as const)('WASM matrix products, %s engine', (engine) => {
   beforeAll(() => {
     expect(installWasmMatMul({ nativeBlas: engine === 'native-blas' })?.engine).toBe(engine);
+  });
+
+  it('sums over leading and other axes as the cpu backend does', () => {
+    SUMS.forEach((c, i) => {
+      const before = tf.memory().numTensors;
+      const got = runSum(c);
+      expect(tf.memory().numTensors).toBe(before);
+      expect(got.shape).toEqual(expectedSums[i]!.shape);
+      got.values.forEach((v, k) => expect(Math.abs(v - expectedSums[i]!.values[k]!)).toBeLessThan(1e-4));
+    });
   });
 
   CASES.forEach((c, i) => {
