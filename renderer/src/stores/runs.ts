@@ -1,8 +1,7 @@
 import { defineStore } from 'pinia';
-import { ref } from 'vue';
 import type { CallInput, CallResult, RunSummary } from '@contract';
 import { api } from '@/api/client';
-import { errorMessage } from '@/util/format';
+import { useLoadedList } from './loaded-list';
 
 export type RunDetails = CallResult<'pretrain.getRun'>;
 export type RunPreview = CallResult<'pretrain.preview'>;
@@ -10,23 +9,13 @@ export type PretrainInput = CallInput<'pretrain.start'>;
 
 /** Pretraining runs: the list for the Runs view and the calls of the wizard and the monitor. */
 export const useRunsStore = defineStore('runs', () => {
-  const runs = ref<RunSummary[]>([]);
-  const loaded = ref(false);
-  const loading = ref(false);
-  const error = ref<string | null>(null);
-
-  async function refresh(): Promise<void> {
-    loading.value = true;
-    try {
-      runs.value = await api().call('pretrain.listRuns', { limit: 200 });
-      error.value = null;
-      loaded.value = true;
-    } catch (err) {
-      error.value = errorMessage(err);
-    } finally {
-      loading.value = false;
-    }
-  }
+  const {
+    items: runs,
+    loaded,
+    loading,
+    error,
+    refresh,
+  } = useLoadedList(() => api().call('pretrain.listRuns', { limit: 200 }));
 
   function upsert(run: RunSummary): void {
     const i = runs.value.findIndex((r) => r.id === run.id);
@@ -46,8 +35,10 @@ export const useRunsStore = defineStore('runs', () => {
     return run;
   }
 
-  const details = (runId: string, maxPoints = 600): Promise<RunDetails> => api().call('pretrain.getRun', { runId, maxPoints });
-  const preview = (runId: string, step?: number): Promise<RunPreview> => api().call('pretrain.preview', { runId, step });
+  const details = (runId: string, maxPoints = 600): Promise<RunDetails> =>
+    api().call('pretrain.getRun', { runId, maxPoints });
+  const preview = (runId: string, step?: number): Promise<RunPreview> =>
+    api().call('pretrain.preview', { runId, step });
 
   return { runs, loaded, loading, error, refresh, upsert, start, resume, details, preview };
 });

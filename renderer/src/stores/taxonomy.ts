@@ -1,34 +1,20 @@
 import { defineStore } from 'pinia';
-import { ref } from 'vue';
 import type { CallResult } from '@contract';
 import { api } from '@/api/client';
-import { errorMessage } from '@/util/format';
+import { useLoadedList } from './loaded-list';
 
 export type Organ = CallResult<'taxonomy.list'>[number];
 
 /** The organ taxonomy (editable in Labels, used by the filters and the bulk labelling). */
 export const useTaxonomyStore = defineStore('taxonomy', () => {
-  const organs = ref<Organ[]>([]);
-  const loaded = ref(false);
-  const loading = ref(false);
-  const error = ref<string | null>(null);
-
-  async function refresh(): Promise<void> {
-    loading.value = true;
-    try {
-      organs.value = await api().call('taxonomy.list', {});
-      error.value = null;
-      loaded.value = true;
-    } catch (err) {
-      error.value = errorMessage(err);
-    } finally {
-      loading.value = false;
-    }
-  }
-
-  async function ensureLoaded(): Promise<void> {
-    if (!loaded.value) await refresh();
-  }
+  const {
+    items: organs,
+    loaded,
+    loading,
+    error,
+    refresh,
+    ensureLoaded,
+  } = useLoadedList(() => api().call('taxonomy.list', {}));
 
   async function add(name: string): Promise<void> {
     await api().call('taxonomy.add', { name });
@@ -55,7 +41,8 @@ export const useTaxonomyStore = defineStore('taxonomy', () => {
     organs.value = await api().call('taxonomy.reorder', { ids });
   }
 
-  const nameOf = (id: string | null): string => (id ? (organs.value.find((o) => o.id === id)?.name ?? id) : '—');
+  const nameOf = (id: string | null): string =>
+    id ? (organs.value.find((o) => o.id === id)?.name ?? id) : '—';
 
   return { organs, loaded, loading, error, refresh, ensureLoaded, add, rename, remove, move, nameOf };
 });
