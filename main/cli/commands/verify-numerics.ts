@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { UsageError, choiceOption, type CliCommand } from '../command';
-import { BACKEND_ORDER, selectBackend } from '../../ml/backend';
+import { BACKEND_ORDER } from '../../ml/backend';
+import { prepareComputeBackend } from '../../ml/train/backend-setup';
 import { verifyNumerics, type NumericsCheck } from '../../ml/numerics/verify';
 
 function checkLine(c: NumericsCheck): string {
@@ -20,11 +21,12 @@ export const verifyNumericsCommand: CliCommand = {
     const dir = ctx.positionals[0];
     if (!dir || ctx.positionals.length > 1) throw new UsageError('verify-numerics needs exactly one fixture folder');
     const backend = choiceOption(ctx.values, 'backend', ['auto', ...BACKEND_ORDER] as const, 'auto');
-    const selected = await selectBackend({ setting: backend });
-    const report = await verifyNumerics(path.resolve(dir));
+    // Prepared as jobs prepare it, so the check covers the kernels training uses (e.g. the native engine).
+    const selected = await prepareComputeBackend({ backend });
+    const report = { ...(await verifyNumerics(path.resolve(dir))), backend: selected };
     const failed = report.checks.filter((c) => !c.ok).length;
     const lines = [
-      `backend: ${selected.active}${selected.simd ? ' (SIMD)' : ''}`,
+      `backend: ${selected.active}${selected.simd ? ' (SIMD)' : ''}${selected.matmul ? `, products: ${selected.matmul.engine}${selected.matmul.library ? ` (${selected.matmul.library})` : ''}` : ''}`,
       ...report.checks.map(checkLine),
       report.ok ? `all ${report.checks.length} checks passed` : `${failed} of ${report.checks.length} checks FAILED`,
     ];

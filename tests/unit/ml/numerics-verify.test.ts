@@ -76,10 +76,12 @@ describe('usfm verify-numerics', () => {
     const streams = { stdout: ok.stream, stderr: err.stream as unknown as NodeJS.WriteStream };
     expect(await runCli(['verify-numerics', FIXTURES, '--backend', 'wasm'], streams)).toBe(0);
     expect(ok.text()).toMatch(/all \d+ checks passed/);
+    expect(ok.text()).toMatch(/^backend: wasm \(SIMD\), products: native-blas \(libopenblas\.so\.0\)$/m);
     const bad = capture();
     expect(await runCli(['verify-numerics', corrupted, '--json'], { stdout: bad.stream, stderr: err.stream as unknown as NodeJS.WriteStream })).toBe(1);
-    const result = JSON.parse(bad.text().trim().split('\n').pop()!) as { ok: boolean; checks: { name: string; ok: boolean }[] };
+    const result = JSON.parse(bad.text().trim().split('\n').pop()!) as { ok: boolean; checks: { name: string; ok: boolean }[]; backend: { active: string } };
     expect(result.ok).toBe(false);
+    expect(result.backend.active).toBe('wasm');
     expect(result.checks.filter((c) => !c.ok).map((c) => c.name)).toEqual(['vit_timm tokens', 'l1']);
     expect(await runCli(['verify-numerics'], streams)).toBe(2);
   });
