@@ -34,10 +34,20 @@ describe('browser mode shell', () => {
     await page.locator('[data-nav="settings"]').click();
     await poll(() => page.getByTestId('active-backend').textContent()).toBe(active);
     // On WASM the matrix-product engine is shown: the native BLAS one where OpenBLAS is installed (CI).
-    if (active === 'wasm')
-      await poll(() => page.getByTestId('matmul-engine').textContent()).toMatch(
-        /Matrix products: native-blas \(libopenblas/,
+    if (active === 'wasm') {
+      const engine = page.getByTestId('matmul-engine');
+      await poll(() => engine.textContent()).toMatch(
+        /Matrix products: native-blas\s+\(libopenblas\.so\.0, 1\s+thread\)/,
       );
+      // Compute threads: saved as a setting, the backend re-probed, the BLAS pool resized.
+      const threads = page.getByTestId('threads-input');
+      await threads.fill('2');
+      await threads.dispatchEvent('change');
+      await poll(() => engine.textContent()).toMatch(/libopenblas\.so\.0, 2\s+threads\)/);
+      await threads.fill('1');
+      await threads.dispatchEvent('change');
+      await poll(() => engine.textContent()).toMatch(/libopenblas\.so\.0, 1\s+thread\)/);
+    }
     await screenshot(page, 'settings');
     expect(errors).toEqual([]);
     await page.context().close();

@@ -36,6 +36,8 @@ export const AppInfo = z.object({
   app: z.object({ name: z.string(), version: z.string() }),
   versions: z.record(z.string(), z.string()),
   platform: z.string(),
+  /** Logical processors of this machine: the upper bound offered for compute threads. */
+  cpuCount: z.number().int().min(1),
   mode: z.enum(['electron', 'browser', 'cli']),
   dataDir: z.string(),
   backend: BackendReport,

@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { systemCalls } from '../contract/system';
 import type { HandlerSet } from './types';
@@ -6,7 +7,9 @@ import { appRoot } from '../../config/paths';
 
 let packageVersion: string | null = null;
 function appVersion(): string {
-  packageVersion ??= (JSON.parse(fs.readFileSync(path.join(appRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+  packageVersion ??= (
+    JSON.parse(fs.readFileSync(path.join(appRoot(), 'package.json'), 'utf8')) as { version: string }
+  ).version;
   return packageVersion;
 }
 
@@ -31,6 +34,7 @@ export const systemHandlers: HandlerSet<keyof typeof systemCalls> = {
       app: { name: 'USFM Workbench', version: appVersion() },
       versions,
       platform: `${process.platform}-${process.arch}`,
+      cpuCount: Math.max(1, os.availableParallelism()),
       mode: ctx.mode,
       dataDir: ctx.dataDir,
       backend: await ctx.backend(),
