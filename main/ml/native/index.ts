@@ -25,6 +25,7 @@ const ELEMENTWISE = [
   'layerNormForward',
   'layerNormBackward',
   'columnSum',
+  'adamw',
 ] as const;
 type ElementwiseKernel = (typeof ELEMENTWISE)[number];
 
@@ -90,6 +91,22 @@ export interface NativeKernels {
   ): void;
   /** out[j] = Σ_r x[r, j] for x [m, n] (a sum over leading axes), accumulated in double. */
   columnSum(memory: ArrayBuffer, x: number, out: number, m: number, n: number): void;
+  /**
+   * AdamW on one parameter: writes p', m', v' (offsets pOut, mOut, vOut) from p, m, v, g (n floats each);
+   * constants = [beta1, 1-beta1, beta2, 1-beta2, stepSize, 1/√bc2, eps, decay] (see main/ml/train/adamw.ts).
+   */
+  adamw(
+    memory: ArrayBuffer,
+    p: number,
+    m: number,
+    v: number,
+    g: number,
+    pOut: number,
+    mOut: number,
+    vOut: number,
+    n: number,
+    ...constants: number[]
+  ): void;
 }
 
 export type NativeStatus = { ok: true; kernels: NativeKernels } | { ok: false; reason: string };

@@ -1,7 +1,7 @@
 /*
  * usfm_native: native kernels on TensorFlow.js' WASM heap. Matrix products through a BLAS library, and
  * the fused element-wise kernels that dominate a ViT training step once the products are fast (GELU and
- * LayerNorm, forward and backward: one pass each instead of 6-10 tfjs kernel passes; column sums).
+ * LayerNorm, forward and backward: one pass each instead of 6-10 tfjs kernel passes; column sums; AdamW).
  *
  *
  * tfjs-backend-wasm keeps every tensor in one WebAssembly.Memory; its XNNPACK GEMM (128-bit SIMD, no FMA)
@@ -177,6 +177,12 @@ static napi_value gemm(napi_env env, napi_callback_info info) {
 
 /* ---- element-wise kernels ------------------------------------------------------------------------ */
 
+#ifdef _MSC_VER
+#define RESTRICT __restrict
+#else
+#define RESTRICT restrict
+#endif
+
 /* Loops that the compiler vectorises; on x86-64 Linux a second AVX2+FMA version is chosen at load time. */
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
 #define VECTOR_LOOP __attribute__((target_clones("avx2,fma", "default")))
@@ -291,10 +297,25 @@ VECTOR_LOOP static int column_sum(const float* x, float* out, int64_t m, int64_t
   return 1;
 }
 
+/* AdamW, as main/ml/train/adamw.ts composes it: m' = m·b1 + g·c1, v' = v·b2 + g²·c2,
+   p' = p·decay - m'·step / (√v'·inv_sqrt_bc2 + eps). New outputs: tensors are never updated in place. */
+/* restrict: the outputs are fresh tensors, and without it there are too many pairs to check for overlap. */
+VECTOR_LOOP static void adamw_update(const float* RESTRICT p, const float* RESTRICT m, const float* RESTRICT v, const float* RESTRICT g,
+                                     float* RESTRICT p_out, float* RESTRICT m_out, float* RESTRICT v_out, int64_t n, const float* RESTRICT k) {
+  const float b1 = k[0], c1 = k[1], b2 = k[2], c2 = k[3], step = k[4], inv_sqrt_bc2 = k[5], eps = k[6], decay = k[7];
+  for (int64_t i = 0; i < n; i++) {
+    const float mn = m[i] * b1 + g[i] * c1;
+    const float vn = v[i] * b2 + (g[i] * g[i]) * c2;
+    m_out[i] = mn;
+    v_out[i] = vn;
+    p_out[i] = p[i] * decay - (mn * step) / (sqrtf(vn) * inv_sqrt_bc2 + eps);
+  }
+}
+
 /* Reads `count` integer arguments after the memory; returns the memory or NULL with an exception pending. */
 static char* kernel_args(napi_env env, napi_callback_info info, size_t count, int64_t* values, size_t* length) {
-  napi_value args[16];
-  size_t argc = 16;
+  napi_value args[24];
+  size_t argc = 24;
   napi_get_cb_info(env, info, &argc, args, NULL, NULL);
   if (argc < count + 1) {
     throw_error(env, "kernel: too few arguments");
@@ -385,6 +406,30 @@ static napi_value column_sum_call(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* adamw(memory, p, m, v, g, pOut, mOut, vOut, n, b1, c1, b2, c2, step, invSqrtBc2, eps, decay) */
+static napi_value adamw_call(napi_env env, napi_callback_info info) {
+  int64_t v[8];
+  size_t length;
+  char* base = kernel_args(env, info, 8, v, &length);
+  if (base == NULL) return NULL;
+  napi_value args[17];
+  size_t argc = 17;
+  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
+  if (argc < 17) return throw_error(env, "adamw: needs 17 arguments");
+  float constants[8];
+  for (int i = 0; i < 8; i++) {
+    double d;
+    if (napi_get_value_double(env, args[9 + i], &d) != napi_ok || !(d == d) || d > 3.4e38 || d < -3.4e38) return throw_error(env, "adamw: every constant must be a finite number");
+    constants[i] = (float)d;
+  }
+  const int64_t n = v[7];
+  for (int i = 0; i < 7; i++)
+    if (n < 1 || !REGION(v[i], n)) return throw_error(env, "adamw: a tensor lies outside the memory");
+  adamw_update((const float*)(base + v[0]), (const float*)(base + v[1]), (const float*)(base + v[2]), (const float*)(base + v[3]), (float*)(base + v[4]),
+               (float*)(base + v[5]), (float*)(base + v[6]), n, constants);
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor properties[] = {
       {"load", NULL, load, NULL, NULL, NULL, napi_default, NULL},
@@ -395,6 +440,7 @@ static napi_value init(napi_env env, napi_value exports) {
       {"layerNormForward", NULL, layer_norm_forward_call, NULL, NULL, NULL, napi_default, NULL},
       {"layerNormBackward", NULL, layer_norm_backward_call, NULL, NULL, NULL, napi_default, NULL},
       {"columnSum", NULL, column_sum_call, NULL, NULL, NULL, napi_default, NULL},
+      {"adamw", NULL, adamw_call, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties);
   return exports;

@@ -13,6 +13,7 @@ export const GELU_KERNEL = 'UsfmGelu';
 export const GELU_GRAD_KERNEL = 'UsfmGeluGrad';
 export const LAYER_NORM_KERNEL = 'UsfmLayerNorm';
 export const LAYER_NORM_GRAD_KERNEL = 'UsfmLayerNormGrad';
+export const ADAMW_KERNEL = 'UsfmAdamW';
 
 interface HeapBackend {
   wasm: { HEAPU8: Uint8Array };
@@ -126,6 +127,45 @@ function layerNormBackward(args: Args): tf.TensorInfo[] {
   return [dx, dw, db];
 }
 
+/** AdamW on one parameter: [p', m', v'] from p, m, v, g; attrs carry the step's constants (adamw.ts). */
+function adamw(args: Args): tf.TensorInfo[] {
+  const k = kernelsOrThrow();
+  const b = args.backend;
+  const [p, m, v, g] = (['p', 'm', 'v', 'g'] as const).map((name) => input(args, name)) as [
+    tf.TensorInfo,
+    tf.TensorInfo,
+    tf.TensorInfo,
+    tf.TensorInfo,
+  ];
+  const n = count(p.shape);
+  if ([m, v, g].some((t) => count(t.shape) !== n)) throw new Error('UsfmAdamW: p, m, v and g differ in size');
+  const outs = [p, m, v].map(() => b.makeOutput([...p.shape], 'float32'));
+  const a = args.attrs as Record<string, number>;
+  const constants = [
+    a.beta1!,
+    a.oneMinusBeta1!,
+    a.beta2!,
+    a.oneMinusBeta2!,
+    a.stepSize!,
+    a.invSqrtBc2!,
+    a.eps!,
+    a.decay!,
+  ];
+  k.adamw(
+    heap(b),
+    offset(b, p),
+    offset(b, m),
+    offset(b, v),
+    offset(b, g),
+    offset(b, outs[0]!),
+    offset(b, outs[1]!),
+    offset(b, outs[2]!),
+    n,
+    ...constants,
+  );
+  return outs;
+}
+
 /**
  * Sum over leading axes (bias gradients, gradients of broadcast tensors: 7-10% of a step in tfjs' WASM
  * Sum, which reduces through a transpose) as native column sums; any other reduction goes to `original`.
@@ -168,6 +208,7 @@ export function setNativeElementwise(kernels: NativeKernels | null): void {
     [GELU_GRAD_KERNEL, geluBackward],
     [LAYER_NORM_KERNEL, layerNormForward],
     [LAYER_NORM_GRAD_KERNEL, layerNormBackward],
+    [ADAMW_KERNEL, adamw],
   ];
   for (const [kernelName, fn] of table)
     tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: (args) => fn(args as unknown as Args) });

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { decays, type ParamMap } from './params';
+import { ADAMW_KERNEL, nativeElementwiseActive, runNative } from '../ops/wasm-native-kernels';
 
 export interface AdamWOptions {
   beta1: number;
@@ -30,8 +31,14 @@ export class AdamW {
     readonly options: AdamWOptions,
   ) {
     for (const [name, p] of params) {
-      this.m.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
-      this.v.set(name, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
+      this.m.set(
+        name,
+        tf.tidy(() => tf.variable(tf.zerosLike(p), false)),
+      );
+      this.v.set(
+        name,
+        tf.tidy(() => tf.variable(tf.zerosLike(p), false)),
+      );
       if (decays(name, p.shape)) this.decayed.add(name);
     }
   }
@@ -52,6 +59,34 @@ export class AdamW {
     const bc2 = 1 - beta2 ** this.stepCount;
     // Folded scalars: p ← p·decay − stepSize · m / (√v / √bc2 + eps).
     const stepSize = lr / bc1;
+    if (nativeElementwiseActive()) {
+      // One fused kernel per parameter instead of twelve (main/ml/ops/wasm-native-kernels.ts).
+      const shared = {
+        beta1,
+        oneMinusBeta1: 1 - beta1,
+        beta2,
+        oneMinusBeta2: 1 - beta2,
+        stepSize,
+        invSqrtBc2: 1 / Math.sqrt(bc2),
+        eps,
+      };
+      tf.tidy(() => {
+        for (const [name, p] of this.params) {
+          const g = grads.get(name);
+          if (!g) continue;
+          const decay = this.decayed.has(name) && weightDecay > 0 ? 1 - lr * weightDecay : 1;
+          const [pNew, mNew, vNew] = runNative(
+            ADAMW_KERNEL,
+            { p, m: this.m.get(name)!, v: this.v.get(name)!, g },
+            { ...shared, decay },
+          );
+          this.m.get(name)!.assign(mNew!);
+          this.v.get(name)!.assign(vNew!);
+          p.assign(pNew!);
+        }
+      });
+      return;
+    }
     tf.tidy(() => {
       const b1 = tf.scalar(beta1);
       const oneMinusB1 = tf.scalar(1 - beta1);
@@ -80,7 +115,10 @@ export class AdamW {
   exportState(): AdamWState {
     const moments = new Map<string, { expAvg: Float32Array; expAvgSq: Float32Array }>();
     for (const name of this.params.keys()) {
-      moments.set(name, { expAvg: this.m.get(name)!.dataSync() as Float32Array, expAvgSq: this.v.get(name)!.dataSync() as Float32Array });
+      moments.set(name, {
+        expAvg: this.m.get(name)!.dataSync() as Float32Array,
+        expAvgSq: this.v.get(name)!.dataSync() as Float32Array,
+      });
     }
     return { step: this.stepCount, moments };
   }
@@ -92,7 +130,9 @@ export class AdamW {
       const saved = state.moments.get(name);
       if (!saved) continue;
       if (saved.expAvg.length !== p.size || saved.expAvgSq.length !== p.size) {
-        throw new Error(`optimizer state for ${name} has ${saved.expAvg.length} values, the parameter ${p.size}`);
+        throw new Error(
+          `optimizer state for ${name} has ${saved.expAvg.length} values, the parameter ${p.size}`,
+        );
       }
       tf.tidy(() => {
         this.m.get(name)!.assign(tf.tensor(saved.expAvg, p.shape));

@@ -8,6 +8,7 @@ import path from 'node:path';
 import dicomParser from 'dicom-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppContext } from '../../../main/app/context';
+import type { JobRecord } from '../../../main/api/contract';
 import { dispatch } from '../../../main/api/dispatcher';
 import { getOrCreateDataset } from '../../../main/catalog/datasets';
 import { listImportErrors } from '../../../main/catalog/import-errors';
@@ -273,15 +274,16 @@ describe('one import per dataset at a time', () => {
     });
     const removal = await dispatch(app, 'datasets.delete', { id: ds });
     expect(removal).toMatchObject({ ok: false, error: { code: 'CONFLICT' } });
-    app.jobs.cancel(first.result.id);
-    expect((await app.jobs.waitFor(first.result.id)).state).toBe('cancelled');
+    const firstJob = first.result as JobRecord;
+    app.jobs.cancel(firstJob.id);
+    expect((await app.jobs.waitFor(firstJob.id)).state).toBe('cancelled');
     checkConsistent(app, ds);
     const again = await dispatch(app, 'import.start', {
       paths: [path.join(folder, 'normal', 'normal (1).png')],
       datasetId: ds,
     });
     expect(again.ok).toBe(true);
-    if (again.ok) await app.jobs.waitFor(again.result.id);
+    if (again.ok) await app.jobs.waitFor((again.result as JobRecord).id);
     expect(await dispatch(app, 'datasets.delete', { id: ds })).toMatchObject({
       ok: true,
       result: { deleted: true },

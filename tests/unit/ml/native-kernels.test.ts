@@ -274,6 +274,14 @@ describe('native kernels: GELU and LayerNorm', () => {
     expect(() => k.layerNormBackward(buffer, 0, 0, 0, 0, 0, 0, 120, 2, 4)).toThrow(
       /layerNormBackward: a tensor lies outside/,
     );
+    expect(() => k.columnSum(buffer, 0, 124, 4, 2)).toThrow(/columnSum: a tensor lies outside/);
+    const constants = [0.9, 0.1, 0.95, 0.05, 1e-3, 1, 1e-8, 1];
+    expect(() => k.adamw(buffer, 0, 0, 0, 0, 64, 96, 120, 8, ...constants)).toThrow(
+      /adamw: a tensor lies outside/,
+    );
+    expect(() => k.adamw(buffer, 0, 0, 0, 0, 32, 64, 96, 8, ...constants.slice(0, 7), NaN)).toThrow(
+      /adamw: every constant must be a finite number/,
+    );
     expect(Array.from(f)).toEqual(Array.from(before));
   });
 });

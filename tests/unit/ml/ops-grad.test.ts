@@ -2,6 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { installWasmMatMul } from '../../../main/ml/ops/wasm-matmul';
 import { nativeElementwiseActive } from '../../../main/ml/ops/wasm-native-kernels';
+import { AdamW } from '../../../main/ml/train/adamw';
 import {
   attention,
   batchedMatMulIsFast,
@@ -314,5 +315,39 @@ describe('native engine: products with transpose flags, fused GELU and LayerNorm
     const check = directionalCheck(loss, [x, w, b], 1e-2);
     expect(check.relErr).toBeLessThan(1e-2);
     tf.dispose([x, w, b, u]);
+  });
+
+  it('the native AdamW step equals the composed one (decayed and undecayed parameters), tensor count flat', () => {
+    const opts = { beta1: 0.9, beta2: 0.95, eps: 1e-8, weightDecay: 0.05 };
+    const lrs = [1e-2, 2e-2, 5e-3];
+    const grads = lrs.map(
+      (_, s) =>
+        new Map<string, tf.Tensor>([
+          ['fc.weight', randomTensor([7, 5], 70 + s)],
+          ['fc.bias', randomTensor([5], 80 + s)],
+        ]),
+    );
+    const run = (native: boolean): Float32Array[] => {
+      expect(installWasmMatMul({ nativeBlas: native })?.engine).toBe(native ? 'native-blas' : 'xnnpack');
+      expect(nativeElementwiseActive()).toBe(native);
+      const params = new Map<string, tf.Variable>([
+        ['fc.weight', tf.variable(randomTensor([7, 5], 61))],
+        ['fc.bias', tf.variable(randomTensor([5], 62))],
+      ]);
+      const adam = new AdamW(params, opts);
+      const before = tf.memory().numTensors;
+      grads.forEach((g, i) => adam.apply(g, lrs[i]!));
+      expect(tf.memory().numTensors).toBe(before);
+      const state = adam.exportState();
+      const out = [...params.values()].map((p) => p.dataSync() as Float32Array);
+      for (const m of state.moments.values()) out.push(m.expAvg, m.expAvgSq);
+      adam.dispose();
+      params.forEach((p) => p.dispose());
+      return out;
+    };
+    const composed = run(false);
+    const native = run(true);
+    composed.forEach((c, i) => expect(maxAbsDiff(native[i]!, c)).toBeLessThan(1e-6));
+    grads.forEach((g) => tf.dispose([...g.values()]));
   });
 });
