@@ -252,13 +252,13 @@ export function matMulFlagsAreFree(): boolean {
  * Calling again with other options switches the engine (the kernels are replaced once).
  */
 export function installWasmMatMul(
-  options: { nativeBlas?: boolean; threads?: number } = {},
+  options: { nativeBlas?: boolean; threads?: number; why?: string } = {},
 ): MatMulEngine | null {
   if (tf.getBackend() !== 'wasm') return null;
   const threads = options.threads ?? 1;
   const status =
     options.nativeBlas === false
-      ? { ok: false as const, reason: 'native BLAS not requested' }
+      ? { ok: false as const, reason: options.why ?? 'native BLAS not requested' }
       : loadNativeKernels(threads);
   const engine: MatMulEngine = status.ok
     ? {

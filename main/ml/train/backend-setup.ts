@@ -47,7 +47,11 @@ export function prepareComputeBackend(settings: ComputeSettings = {}): Promise<B
       threaded?.restore();
     }
     if (report.active === 'wasm' && mode !== 'stock') {
-      const engine = installWasmMatMul({ nativeBlas: nativeWanted, threads });
+      const engine = installWasmMatMul({
+        nativeBlas: nativeWanted,
+        threads,
+        why: `USFM_WASM_MATMUL=${mode}`,
+      });
       if (engine) report = { ...report, matmul: engine };
     }
     return report;

@@ -13,7 +13,7 @@ describe('threaded WASM backend in Node', () => {
     expect(report.active).toBe('wasm');
     expect(report.threads).toBe(2);
     expect(versions.threads).toBe('2');
-    expect(report.matmul).toMatchObject({ engine: 'xnnpack', reason: 'native BLAS not requested' });
+    expect(report.matmul).toMatchObject({ engine: 'xnnpack', reason: 'USFM_WASM_MATMUL=xnnpack' });
     const n = 96;
     const a = Float32Array.from({ length: n * n }, (_, i) => Math.sin(i * 0.37));
     const b = Float32Array.from({ length: n * n }, (_, i) => Math.cos(i * 0.11));
