@@ -3,11 +3,13 @@
  * (DICOM, broken files among them), the item browser with filters, selection and bulk labels, the item
  * viewer with its cone and mask overlays and cone correction, the organ taxonomy and a seeded split.
  */
+import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { launchBrowser, openPage, screenshot, serveApp, sharedRoot, type ServedApp } from './harness';
 import { poll } from './poll';
+import { tempDir } from '../helpers/temp';
 
 const BUSI = 'Sample (BUSI)';
 let server: ServedApp;
@@ -202,5 +204,28 @@ describe('curation', () => {
     expect(train).toBeGreaterThan(test);
     await screenshot(page, 'curation-splits');
     expect(errors).toEqual([]);
+  });
+
+  it('exports the dataset for PyTorch into a chosen folder, and names the problem with a folder in use', async () => {
+    const out = tempDir('usfm-e2e-export-');
+    try {
+      await page.locator('[data-nav="datasets"]').click();
+      const card = page.locator(`[data-testid="dataset-card"][data-dataset-name="${BUSI}"]`);
+      await card.getByTestId('dataset-export').click();
+      const form = card.getByTestId('export-form');
+      await form.getByTestId('export-dir').fill(out.dir); // exists and is empty: accepted
+      await form.getByTestId('export-start').click();
+      await poll(() => form.getByTestId('job-status').getAttribute('data-state'), 90_000).toBe('succeeded');
+      const manifest = JSON.parse(fs.readFileSync(path.join(out.dir, 'manifest.json'), 'utf8')) as { items: unknown[]; parts: Record<string, number> };
+      expect(manifest.items).toHaveLength(12);
+      expect(manifest.parts.train! + manifest.parts.test!).toBe(12); // the seeded split made above
+      expect(fs.existsSync(path.join(out.dir, 'mae', 'train'))).toBe(true);
+      // The same folder again: refused at once, with the reason, and no job.
+      await form.getByTestId('export-start').click();
+      await poll(() => card.getByRole('alert').textContent()).toMatch(/exists and is not an empty folder/);
+      expect(errors).toEqual([]);
+    } finally {
+      out.cleanup();
+    }
   });
 });

@@ -162,6 +162,21 @@ export const catalogCalls = {
     z.object({ id: DatasetId }).strict(),
     z.object({ deleted: z.boolean() }),
   ),
+  'datasets.export': defineCall(
+    'Export a dataset for PyTorch training elsewhere (MAE / USFM folder layouts, de-identified PNGs, masks, labels, splits, manifest), as a job.',
+    z
+      .object({
+        id: DatasetId,
+        /** Absolute path of a new or empty folder (on the machine running the app). */
+        outDir: z.string().min(1).max(4096),
+        /** Blank pixels outside the scan cone where the item has one. */
+        blankOutsideCone: z.boolean().default(true),
+        /** Leave out near-duplicate frames of cine loops (exact duplicates are always left out). */
+        excludeNearDuplicates: z.boolean().default(false),
+      })
+      .strict(),
+    JobRecord,
+  ),
   'items.query': defineCall(
     'A page of a dataset\'s items in id order, filtered. Pass nextCursor back as afterId for the next page.',
     z

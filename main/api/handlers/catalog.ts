@@ -91,6 +91,18 @@ export const catalogHandlers: HandlerSet<keyof typeof catalogCalls> = {
     dataset(ctx, input.id);
     return named(() => renameDataset(ctx.catalog.db, input.id, input.name));
   },
+  'datasets.export'(input, ctx) {
+    const ds = dataset(ctx, input.id);
+    if (!path.isAbsolute(input.outDir)) throw new ApiError('BAD_INPUT', 'the output folder must be an absolute path');
+    const outDir = path.resolve(input.outDir);
+    // Checked again by the job; here so that the form shows the problem at once.
+    if (fs.existsSync(outDir) && (!fs.statSync(outDir).isDirectory() || fs.readdirSync(outDir).length > 0)) {
+      throw new ApiError('CONFLICT', `${path.basename(outDir)} exists and is not an empty folder: choose a new or empty folder`);
+    }
+    if (liveImport(ctx, ds.id)) throw new ApiError('CONFLICT', `an import into "${ds.name}" is running; export when it has finished`);
+    const params = { dataset: ds.id, outDir, blankOutsideCone: input.blankOutsideCone, excludeNearDuplicates: input.excludeNearDuplicates };
+    return ctx.jobs.start('dataset-export', params, `Export dataset "${ds.name}" to ${path.basename(outDir)}`);
+  },
   'datasets.delete'(input, ctx) {
     if (liveImport(ctx, input.id)) throw new ApiError('CONFLICT', 'an import into this dataset is running; cancel it first');
     return { deleted: deleteDataset(ctx.catalog.db, input.id) };

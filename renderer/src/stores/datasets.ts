@@ -43,6 +43,8 @@ export const useDatasetsStore = defineStore('datasets', () => {
   const startImport = (input: CallInput<'import.start'>): Promise<JobRecord> =>
     api().call('import.start', input);
   const importErrors = (input: CallInput<'import.errors'>) => api().call('import.errors', input);
+  /** Starts the dataset-export job (MAE / USFM folder layouts for PyTorch); the Jobs store follows it. */
+  const startExport = (input: CallInput<'datasets.export'>): Promise<JobRecord> => api().call('datasets.export', input);
 
   return {
     datasets,
@@ -57,5 +59,6 @@ export const useDatasetsStore = defineStore('datasets', () => {
     remove,
     startImport,
     importErrors,
+    startExport,
   };
 });

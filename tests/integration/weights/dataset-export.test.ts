@@ -17,6 +17,9 @@ import { listModels } from '../../../main/weights/model-registry';
 import { manifestHash } from '../../../main/ml/pretrain/data';
 import { sharedDir, tempDir } from '../../helpers/temp';
 import { runPythonJson } from '../../unit/weights/python-helper';
+import { createApp } from '../../../main/app/create-app';
+import { dispatch } from '../../../main/api/dispatcher';
+import type { JobRecord } from '../../../main/api/contract';
 
 const busi = path.join(sharedDir, 'data', 'busi', 'Dataset_BUSI_with_GT');
 let dataDir: string;
@@ -223,5 +226,33 @@ print(json.dumps({'mae': mae, 'seg': seg, 'cls': cls}))
     }
     expect(safeFolderName('a/b:c?')).toBe('a_b_c_');
     expect(safeFolderName('..')).toBe('_');
+  });
+});
+
+describe('datasets.export (the contract call behind Datasets → Export for PyTorch)', () => {
+  it('starts the export job, and refuses relative, non-empty and unknown targets before any job starts', async () => {
+    const app = createApp({ dataDir, mode: 'browser' });
+    try {
+      const target = path.join(work, 'from-the-app');
+      const started = await dispatch(app, 'datasets.export', { id: datasetId, outDir: target, excludeNearDuplicates: true });
+      expect(started.ok, JSON.stringify(started)).toBe(true);
+      const job = await app.jobs.waitFor((started as { result: JobRecord }).result.id);
+      expect(job.state, JSON.stringify(job.error)).toBe('succeeded');
+      expect(job.kind).toBe('dataset-export');
+      const m = JSON.parse(fs.readFileSync(path.join(target, 'manifest.json'), 'utf8')) as Manifest;
+      expect(m.dataset).toEqual({ id: datasetId, name: 'BUSI mini' });
+      expect(m.items).toHaveLength(8);
+      expect(m.items.some((i) => i.coneBlanked)).toBe(true); // blanking is on by default
+
+      const jobsBefore = app.jobs.list({ limit: 1000 }).length;
+      const refused = (payload: unknown) => dispatch(app, 'datasets.export', payload);
+      expect(await refused({ id: datasetId, outDir: target })).toMatchObject({ ok: false, error: { code: 'CONFLICT', message: expect.stringMatching(/not an empty folder/) } });
+      expect(await refused({ id: datasetId, outDir: 'exports/here' })).toMatchObject({ ok: false, error: { code: 'BAD_INPUT' } });
+      expect(await refused({ id: 'ds_0123456789', outDir: path.join(work, 'unknown') })).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } });
+      expect(await refused({ id: datasetId, outDir: path.join(work, 'x2'), format: 'zip' })).toMatchObject({ ok: false, error: { code: 'VALIDATION' } });
+      expect(app.jobs.list({ limit: 1000 }).length).toBe(jobsBefore);
+    } finally {
+      await app.close();
+    }
   });
 });
