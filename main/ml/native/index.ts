@@ -1,7 +1,7 @@
 /**
  * The optional native kernels (usfm_native.c, built by scripts/build-native.mjs), working in place on
  * TensorFlow.js' WASM heap: matrix products through OpenBLAS (or MKL, BLIS, Apple Accelerate), about four
- * times XNNPACK's speed on one core, and fused GELU / LayerNorm passes. Loaded once per job process; when
+ * times XNNPACK's speed on one core, and fused GELU / LayerNorm / AdamW passes and column sums. Loaded once per job process; when
  * the addon was not built or no BLAS library is installed, `loadNativeKernels` says why and the WASM
  * kernels stay in use.
  *
@@ -154,7 +154,7 @@ function open(threads: number, env: NodeJS.ProcessEnv): NativeStatus {
   } catch (err) {
     return {
       ok: false,
-      reason: `the native BLAS bridge failed to load: ${(err as Error).message.split('\n')[0]}`,
+      reason: `the native kernels failed to load: ${(err as Error).message.split('\n')[0]}`,
     };
   }
   const explicit = env.USFM_BLAS_LIBRARY?.trim();
