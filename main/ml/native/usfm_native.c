@@ -133,23 +133,52 @@ static int fits(int64_t offset, int64_t batch, int64_t stride, int64_t rows, int
 }
 
 /*
+ * Reads a kernel's arguments: the memory (an ArrayBuffer), then `ints` integers (sizes, offsets, flags), then
+ * `reals` numbers (constants). Returns the memory, or NULL with an exception naming `kernel` pending.
+ */
+static char* kernel_args(napi_env env, napi_callback_info info, const char* kernel, size_t ints, int64_t* int_values, size_t reals,
+                         double* real_values, size_t* length) {
+  napi_value args[24];
+  size_t argc = 24;
+  char message[160];
+  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
+  if (argc < 1 + ints + reals) {
+    snprintf(message, sizeof message, "%s needs %d arguments", kernel, (int)(1 + ints + reals));
+    throw_error(env, message);
+    return NULL;
+  }
+  void* data = NULL;
+  if (napi_get_arraybuffer_info(env, args[0], &data, length) != napi_ok || data == NULL) {
+    snprintf(message, sizeof message, "%s: the memory must be an ArrayBuffer", kernel);
+    throw_error(env, message);
+    return NULL;
+  }
+  for (size_t i = 0; i < ints; i++)
+    if (!get_int(env, args[1 + i], &int_values[i])) {
+      snprintf(message, sizeof message, "%s: every size, flag and offset must be an integer", kernel);
+      throw_error(env, message);
+      return NULL;
+    }
+  for (size_t i = 0; i < reals; i++)
+    if (napi_get_value_double(env, args[1 + ints + i], &real_values[i]) != napi_ok) {
+      snprintf(message, sizeof message, "%s: every constant must be a number", kernel);
+      throw_error(env, message);
+      return NULL;
+    }
+  return (char*)data;
+}
+
+/*
  * sgemm(memory, batch, m, n, k, transA, transB, aOffset, aStride, bOffset, bStride, cOffset, cStride, biasOffset)
  * For i < batch: C_i = op(A_i)·op(B_i) (+ bias broadcast over rows), row-major, offsets in bytes, strides in
  * floats between consecutive matrices (0: the same matrix for every i), biasOffset < 0 for no bias.
  */
 static napi_value gemm(napi_env env, napi_callback_info info) {
-  size_t argc = 14;
-  napi_value args[14];
-  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
-  if (argc < 14) return throw_error(env, "sgemm needs 14 arguments");
   if (sgemm == NULL) return throw_error(env, "sgemm: no BLAS library loaded");
-  void* data = NULL;
-  size_t length = 0;
-  if (napi_get_arraybuffer_info(env, args[0], &data, &length) != napi_ok || data == NULL)
-    return throw_error(env, "sgemm: the memory must be an ArrayBuffer");
   int64_t v[13];
-  for (int i = 0; i < 13; i++)
-    if (!get_int(env, args[i + 1], &v[i])) return throw_error(env, "sgemm: every size, flag and offset must be an integer");
+  size_t length = 0;
+  char* base = kernel_args(env, info, "sgemm", 13, v, 0, NULL, &length);
+  if (base == NULL) return NULL;
   int64_t batch = v[0], m = v[1], n = v[2], k = v[3];
   int trans_a = v[4] != 0, trans_b = v[5] != 0;
   int64_t a_off = v[6], a_stride = v[7], b_off = v[8], b_stride = v[9], c_off = v[10], c_stride = v[11], bias_off = v[12];
@@ -160,7 +189,6 @@ static napi_value gemm(napi_env env, napi_callback_info info) {
   if (!fits(c_off, batch, c_stride, m, n, length) || (batch > 1 && c_stride < m * n)) return throw_error(env, "sgemm: the output lies outside the memory or overlaps itself");
   if (bias_off >= 0 && !fits(bias_off, 1, 0, 1, n, length)) return throw_error(env, "sgemm: the bias lies outside the memory");
 
-  char* base = (char*)data;
   const float* bias = bias_off >= 0 ? (const float*)(base + bias_off) : NULL;
   for (int64_t i = 0; i < batch; i++) {
     const float* a = (const float*)(base + a_off) + i * a_stride;
@@ -312,35 +340,13 @@ VECTOR_LOOP static void adamw_update(const float* RESTRICT p, const float* RESTR
   }
 }
 
-/* Reads `count` integer arguments after the memory; returns the memory or NULL with an exception pending. */
-static char* kernel_args(napi_env env, napi_callback_info info, size_t count, int64_t* values, size_t* length) {
-  napi_value args[24];
-  size_t argc = 24;
-  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
-  if (argc < count + 1) {
-    throw_error(env, "kernel: too few arguments");
-    return NULL;
-  }
-  void* data = NULL;
-  if (napi_get_arraybuffer_info(env, args[0], &data, length) != napi_ok || data == NULL) {
-    throw_error(env, "kernel: the memory must be an ArrayBuffer");
-    return NULL;
-  }
-  for (size_t i = 0; i < count; i++)
-    if (!get_int(env, args[i + 1], &values[i])) {
-      throw_error(env, "kernel: every size and offset must be an integer");
-      return NULL;
-    }
-  return (char*)data;
-}
-
 #define REGION(off, count) fits((off), 1, 0, 1, (count), length)
 
 /* geluForward(memory, x, y, cdf, n) */
 static napi_value gelu_forward_call(napi_env env, napi_callback_info info) {
   int64_t v[4];
   size_t length;
-  char* base = kernel_args(env, info, 4, v, &length);
+  char* base = kernel_args(env, info, "geluForward", 4, v, 0, NULL, &length);
   if (base == NULL) return NULL;
   if (v[3] < 1 || !REGION(v[0], v[3]) || !REGION(v[1], v[3]) || !REGION(v[2], v[3])) return throw_error(env, "geluForward: a tensor lies outside the memory");
   gelu_forward((const float*)(base + v[0]), (float*)(base + v[1]), (float*)(base + v[2]), v[3]);
@@ -351,7 +357,7 @@ static napi_value gelu_forward_call(napi_env env, napi_callback_info info) {
 static napi_value gelu_backward_call(napi_env env, napi_callback_info info) {
   int64_t v[5];
   size_t length;
-  char* base = kernel_args(env, info, 5, v, &length);
+  char* base = kernel_args(env, info, "geluBackward", 5, v, 0, NULL, &length);
   if (base == NULL) return NULL;
   if (v[4] < 1 || !REGION(v[0], v[4]) || !REGION(v[1], v[4]) || !REGION(v[2], v[4]) || !REGION(v[3], v[4]))
     return throw_error(env, "geluBackward: a tensor lies outside the memory");
@@ -363,14 +369,10 @@ static napi_value gelu_backward_call(napi_env env, napi_callback_info info) {
 static napi_value layer_norm_forward_call(napi_env env, napi_callback_info info) {
   int64_t v[8];
   size_t length;
-  char* base = kernel_args(env, info, 8, v, &length);
-  if (base == NULL) return NULL;
-  napi_value args[10];
-  size_t argc = 10;
-  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
   double eps = 0.0;
-  if (argc < 10 || napi_get_value_double(env, args[9], &eps) != napi_ok || !(eps > 0.0 && eps < 1.0))
-    return throw_error(env, "layerNormForward: eps must be a number in (0, 1)");
+  char* base = kernel_args(env, info, "layerNormForward", 8, v, 1, &eps, &length);
+  if (base == NULL) return NULL;
+  if (!(eps > 0.0 && eps < 1.0)) return throw_error(env, "layerNormForward: eps must be a number in (0, 1)");
   const int64_t m = v[6], d = v[7];
   if (m < 1 || d < 1 || !REGION(v[0], m * d) || !REGION(v[1], d) || !REGION(v[2], d) || !REGION(v[3], m * d) || !REGION(v[4], m * d) || !REGION(v[5], m))
     return throw_error(env, "layerNormForward: a tensor lies outside the memory");
@@ -383,7 +385,7 @@ static napi_value layer_norm_forward_call(napi_env env, napi_callback_info info)
 static napi_value layer_norm_backward_call(napi_env env, napi_callback_info info) {
   int64_t v[9];
   size_t length;
-  char* base = kernel_args(env, info, 9, v, &length);
+  char* base = kernel_args(env, info, "layerNormBackward", 9, v, 0, NULL, &length);
   if (base == NULL) return NULL;
   const int64_t m = v[7], d = v[8];
   if (m < 1 || d < 1 || !REGION(v[0], m * d) || !REGION(v[1], m * d) || !REGION(v[2], m) || !REGION(v[3], d) || !REGION(v[4], m * d) ||
@@ -398,7 +400,7 @@ static napi_value layer_norm_backward_call(napi_env env, napi_callback_info info
 static napi_value column_sum_call(napi_env env, napi_callback_info info) {
   int64_t v[4];
   size_t length;
-  char* base = kernel_args(env, info, 4, v, &length);
+  char* base = kernel_args(env, info, "columnSum", 4, v, 0, NULL, &length);
   if (base == NULL) return NULL;
   const int64_t m = v[2], n = v[3];
   if (m < 1 || n < 1 || !REGION(v[0], m * n) || !REGION(v[1], n)) return throw_error(env, "columnSum: a tensor lies outside the memory");
@@ -410,17 +412,13 @@ static napi_value column_sum_call(napi_env env, napi_callback_info info) {
 static napi_value adamw_call(napi_env env, napi_callback_info info) {
   int64_t v[8];
   size_t length;
-  char* base = kernel_args(env, info, 8, v, &length);
+  double reals[8];
+  char* base = kernel_args(env, info, "adamw", 8, v, 8, reals, &length);
   if (base == NULL) return NULL;
-  napi_value args[17];
-  size_t argc = 17;
-  napi_get_cb_info(env, info, &argc, args, NULL, NULL);
-  if (argc < 17) return throw_error(env, "adamw: needs 17 arguments");
   float constants[8];
   for (int i = 0; i < 8; i++) {
-    double d;
-    if (napi_get_value_double(env, args[9 + i], &d) != napi_ok || !(d == d) || d > 3.4e38 || d < -3.4e38) return throw_error(env, "adamw: every constant must be a finite number");
-    constants[i] = (float)d;
+    if (!(reals[i] == reals[i]) || reals[i] > 3.4e38 || reals[i] < -3.4e38) return throw_error(env, "adamw: every constant must be a finite number");
+    constants[i] = (float)reals[i];
   }
   const int64_t n = v[7];
   for (int i = 0; i < 7; i++)
