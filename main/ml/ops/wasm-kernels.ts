@@ -70,87 +70,72 @@ export function batchedMatMulIsFast(): boolean {
   return stockBatchMatMul !== undefined && current !== stockBatchMatMul;
 }
 
+type KernelArgs = Parameters<tf.KernelFunc>[0];
+
+/**
+ * Replaces the WASM backend's `name` kernel by `wrap`, which gets the original kernel to fall back on (for
+ * the cases it does not handle); setup and dispose functions are kept. False when no such kernel exists.
+ */
+export function wrapWasmKernel(name: string, wrap: (args: KernelArgs, original: tf.KernelFunc) => ReturnType<tf.KernelFunc>): boolean {
+  const config = tf.getKernel(name, 'wasm');
+  if (!config) return false;
+  tf.unregisterKernel(name, 'wasm');
+  tf.registerKernel({ ...config, kernelFunc: (args) => wrap(args, config.kernelFunc) });
+  return true;
+}
+
 /** Idempotent; a no-op when the WASM backend's kernels are not registered. */
 export function installWasmKernelFixes(): void {
   if (installed) return;
-  const original = {
-    slice: tf.getKernel('Slice', 'wasm'),
-    unpack: tf.getKernel('Unpack', 'wasm'),
-    splitV: tf.getKernel('SplitV', 'wasm'),
-    identity: tf.getKernel('Identity', 'wasm'),
-  };
-  if (!original.slice || !original.unpack || !original.splitV || !original.identity) return;
+  if (!['Slice', 'Unpack', 'SplitV', 'Identity'].every((name) => tf.getKernel(name, 'wasm'))) return;
   installed = true;
-  const replace = (config: tf.KernelConfig) => {
-    tf.unregisterKernel(config.kernelName, 'wasm');
-    tf.registerKernel(config);
-  };
-  replace({
-    kernelName: 'Slice',
-    backendName: 'wasm',
-    kernelFunc: (args) => {
-      const x = args.inputs.x as unknown as DataInfo;
-      if (x.dtype === 'string') return original.slice!.kernelFunc(args);
-      const { begin, size } = args.attrs as unknown as { begin: number | number[]; size: number | number[] };
-      const [b, s] = tf.slice_util.parseSliceParams(x as unknown as tf.TensorInfo, begin, size);
-      return sliceHeap(args.backend as unknown as WasmBackendLike, x, b, s) as unknown as tf.TensorInfo;
-    },
+  wrapWasmKernel('Slice', (args, original) => {
+    const x = args.inputs.x as unknown as DataInfo;
+    if (x.dtype === 'string') return original(args);
+    const { begin, size } = args.attrs as unknown as { begin: number | number[]; size: number | number[] };
+    const [b, s] = tf.slice_util.parseSliceParams(x as unknown as tf.TensorInfo, begin, size);
+    return sliceHeap(args.backend as unknown as WasmBackendLike, x, b, s) as unknown as tf.TensorInfo;
   });
   // Identity copied the tensor; tfjs' autodiff clones every tensor a gradient saves (3% of a ViT step).
   // Tensor memory is never written in place, so sharing it with a reference count is safe, as the cpu
   // backend and the WASM Reshape already do.
-  replace({
-    kernelName: 'Identity',
-    backendName: 'wasm',
-    kernelFunc: (args) => {
-      const x = args.inputs.x as unknown as DataInfo;
-      if (x.dtype === 'string') return original.identity!.kernelFunc(args);
-      (args.backend as unknown as { incRef(dataId: object): void }).incRef(x.dataId);
-      return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype } as unknown as tf.TensorInfo;
-    },
+  wrapWasmKernel('Identity', (args, original) => {
+    const x = args.inputs.x as unknown as DataInfo;
+    if (x.dtype === 'string') return original(args);
+    (args.backend as unknown as { incRef(dataId: object): void }).incRef(x.dataId);
+    return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype } as unknown as tf.TensorInfo;
   });
-  replace({
-    kernelName: 'Unpack',
-    backendName: 'wasm',
-    kernelFunc: (args) => {
-      const value = args.inputs.value as unknown as DataInfo;
-      if (value.dtype === 'string') return original.unpack!.kernelFunc(args);
-      let axis = (args.attrs as unknown as { axis: number }).axis;
-      if (axis < 0) axis += value.shape.length;
-      const outShape = value.shape.filter((_, i) => i !== axis);
-      const begin = new Array<number>(value.shape.length).fill(0);
-      const size = [...value.shape];
-      size[axis] = 1;
-      const outs: DataInfo[] = [];
-      for (let i = 0; i < value.shape[axis]!; i++) {
-        begin[axis] = i;
-        const o = sliceHeap(args.backend as unknown as WasmBackendLike, value, begin, size);
-        outs.push({ dataId: o.dataId, dtype: o.dtype, shape: outShape });
-      }
-      return outs as unknown as tf.TensorInfo[];
-    },
+  wrapWasmKernel('Unpack', (args, original) => {
+    const value = args.inputs.value as unknown as DataInfo;
+    if (value.dtype === 'string') return original(args);
+    let axis = (args.attrs as unknown as { axis: number }).axis;
+    if (axis < 0) axis += value.shape.length;
+    const outShape = value.shape.filter((_, i) => i !== axis);
+    const begin = new Array<number>(value.shape.length).fill(0);
+    const size = [...value.shape];
+    size[axis] = 1;
+    const outs: DataInfo[] = [];
+    for (let i = 0; i < value.shape[axis]!; i++) {
+      begin[axis] = i;
+      const o = sliceHeap(args.backend as unknown as WasmBackendLike, value, begin, size);
+      outs.push({ dataId: o.dataId, dtype: o.dtype, shape: outShape });
+    }
+    return outs as unknown as tf.TensorInfo[];
   });
-  replace({
-    kernelName: 'SplitV',
-    backendName: 'wasm',
-    kernelFunc: (args) => {
-      const x = args.inputs.x as unknown as DataInfo;
-      if (x.dtype === 'string') return original.splitV!.kernelFunc(args);
-      const { numOrSizeSplits, axis } = args.attrs as unknown as {
-        numOrSizeSplits: number | number[];
-        axis: number;
-      };
-      const a = tf.util.parseAxisParam(axis, x.shape)[0]!;
-      const sizes = tf.backend_util.prepareSplitSize(x as unknown as tf.Tensor, numOrSizeSplits, a);
-      const begin = new Array<number>(x.shape.length).fill(0);
-      return sizes.map((s) => {
-        const size = [...x.shape];
-        size[a] = s;
-        const o = sliceHeap(args.backend as unknown as WasmBackendLike, x, [...begin], size);
-        begin[a] += s;
-        return o;
-      }) as unknown as tf.TensorInfo[];
-    },
+  wrapWasmKernel('SplitV', (args, original) => {
+    const x = args.inputs.x as unknown as DataInfo;
+    if (x.dtype === 'string') return original(args);
+    const { numOrSizeSplits, axis } = args.attrs as unknown as { numOrSizeSplits: number | number[]; axis: number };
+    const a = tf.util.parseAxisParam(axis, x.shape)[0]!;
+    const sizes = tf.backend_util.prepareSplitSize(x as unknown as tf.Tensor, numOrSizeSplits, a);
+    const begin = new Array<number>(x.shape.length).fill(0);
+    return sizes.map((s) => {
+      const size = [...x.shape];
+      size[a] = s;
+      const o = sliceHeap(args.backend as unknown as WasmBackendLike, x, [...begin], size);
+      begin[a] += s;
+      return o;
+    }) as unknown as tf.TensorInfo[];
   });
 }
 

@@ -20,6 +20,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { loadNativeKernels, type NativeKernels } from '../native';
 import { setNativeElementwise } from './wasm-native-kernels';
+import { wrapWasmKernel } from './wasm-kernels';
 
 interface WasmModule {
   HEAPU8: Uint8Array;
@@ -276,45 +277,14 @@ export function installWasmMatMul(
 }
 
 function replaceKernels(): boolean {
-  const backend = tf.backend() as unknown as WasmBackend;
-  for (const name of ['BatchMatMul', '_FusedMatMul'] as const) {
-    const config = tf.getKernel(name, 'wasm');
-    if (!config) return false;
-    const original = config.kernelFunc;
-    tf.unregisterKernel(name, 'wasm');
-    tf.registerKernel({
-      kernelName: name,
-      backendName: 'wasm',
-      setupFunc: config.setupFunc,
-      disposeFunc: config.disposeFunc,
-      kernelFunc: (args) => product(args as unknown as KernelArgs, name === '_FusedMatMul', original),
-    });
-  }
-  cBatchMatMul = backend.wasm.cwrap('BatchMatMul', null, [
-    'number',
-    'array',
-    'number',
-    'number',
-    'array',
-    'number',
-    'number',
-    'number',
-    'number',
-  ]);
-  cFusedMatMul = backend.wasm.cwrap('_FusedMatMul', null, [
-    'number',
-    'array',
-    'number',
-    'number',
-    'array',
-    'number',
-    'number',
-    'number',
-    'number',
-    'number',
-    'number',
-    'number',
-    'number',
-  ]);
+  if (!tf.getKernel('BatchMatMul', 'wasm') || !tf.getKernel('_FusedMatMul', 'wasm')) return false;
+  wrapWasmKernel('BatchMatMul', (args, original) => product(args as unknown as KernelArgs, false, original));
+  wrapWasmKernel('_FusedMatMul', (args, original) => product(args as unknown as KernelArgs, true, original));
+  // Signatures of the C functions: (a id, a shape, a rank, b id, b shape, b rank, ...numbers).
+  const operands = ['number', 'array', 'number', 'number', 'array', 'number'];
+  const numbers = (n: number): string[] => new Array<string>(n).fill('number');
+  const wasm = (tf.backend() as unknown as WasmBackend).wasm;
+  cBatchMatMul = wasm.cwrap('BatchMatMul', null, [...operands, ...numbers(3)]);
+  cFusedMatMul = wasm.cwrap('_FusedMatMul', null, [...operands, ...numbers(7)]);
   return true;
 }

@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { NativeKernels } from '../native';
+import { wrapWasmKernel } from './wasm-kernels';
 
 export const GELU_KERNEL = 'UsfmGelu';
 export const GELU_GRAD_KERNEL = 'UsfmGeluGrad';
@@ -195,14 +196,7 @@ function sum(args: Args, original: tf.KernelFunc): tf.TensorInfo | tf.TensorInfo
 export function setNativeElementwise(kernels: NativeKernels | null): void {
   native = kernels;
   if (registered || !kernels) return;
-  const originalSum = tf.getKernel('Sum', 'wasm');
-  if (originalSum) {
-    tf.unregisterKernel('Sum', 'wasm');
-    tf.registerKernel({
-      ...originalSum,
-      kernelFunc: (args) => sum(args as unknown as Args, originalSum.kernelFunc),
-    });
-  }
+  wrapWasmKernel('Sum', (args, original) => sum(args as unknown as Args, original));
   const table: [string, (args: Args) => tf.TensorInfo | tf.TensorInfo[]][] = [
     [GELU_KERNEL, geluForward],
     [GELU_GRAD_KERNEL, geluBackward],
