@@ -43,8 +43,45 @@ function flaggedGrads<T extends tf.Tensor>(
   return [dA, dB];
 }
 
-const flagged2d = (x: tf.Tensor2D, y: tf.Tensor2D, tx: boolean, ty: boolean): tf.Tensor2D =>
-  tf.matMul(x, y, tx, ty);
+/** op(a)·op(b) for 2-D tensors without gradient: flags where they are free, explicit transposes otherwise. */
+function mm2d(a: tf.Tensor2D, b: tf.Tensor2D, transposeA: boolean, transposeB: boolean): tf.Tensor2D {
+  if (matMulFlagsAreFree()) return tf.matMul(a, b, transposeA, transposeB);
+  return nn(transposeA ? t2(a) : a, transposeB ? t2(b) : b);
+}
+
+type ProductOp = (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+
+/**
+ * The differentiable op(a)·op(b) for one pair of flags, cached: forward through `mm`; backward through `mm`
+ * with flags where flags are free, else through `explicitGrads` (flag-free products).
+ */
+function productOp<T extends tf.Tensor>(
+  cache: Map<string, ProductOp>,
+  ta: boolean,
+  tb: boolean,
+  mm: (x: T, y: T, tx: boolean, ty: boolean) => T,
+  explicitGrads: (dC: T, a: T, b: T, ta: boolean, tb: boolean) => [T, T],
+): ProductOp {
+  const key = `${ta}${tb}`;
+  let op = cache.get(key);
+  if (!op) {
+    op = tf.customGrad((...args: Args) => {
+      const [a, b, save] = args as [T, T, tf.GradSaveFunc];
+      // Saved (not closed over) so the inputs outlive any tidy between the forward and backward passes.
+      save([a, b]);
+      const flags = matMulFlagsAreFree();
+      return {
+        value: mm(a, b, ta, tb),
+        gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
+          const [sa, sb] = saved as [T, T];
+          return flags ? flaggedGrads(mm, dy as T, sa, sb, ta, tb) : explicitGrads(dy as T, sa, sb, ta, tb);
+        },
+      };
+    }) as ProductOp;
+    cache.set(key, op);
+  }
+  return op;
+}
 
 /** Gradients of C = op(A)·op(B) with flag-free products only. */
 function productGrads2d(
@@ -60,36 +97,7 @@ function productGrads2d(
   return [t2(nn(dC, b)), t2(nn(a, dC))];
 }
 
-const ops2d = new Map<string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor>();
-
-function productOp2d(ta: boolean, tb: boolean): (a: tf.Tensor, b: tf.Tensor) => tf.Tensor {
-  const key = `${ta}${tb}`;
-  let op = ops2d.get(key);
-  if (!op) {
-    op = tf.customGrad((...args: Args) => {
-      const [a, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
-      // Saved (not closed over) so the inputs outlive any tidy between the forward and backward passes.
-      save([a, b]);
-      const flags = matMulFlagsAreFree();
-      return {
-        value: flags ? tf.matMul(a, b, ta, tb) : nn(ta ? t2(a) : a, tb ? t2(b) : b),
-        gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) =>
-          flags
-            ? flaggedGrads(
-                flagged2d,
-                dy as tf.Tensor2D,
-                saved[0] as tf.Tensor2D,
-                saved[1] as tf.Tensor2D,
-                ta,
-                tb,
-              )
-            : productGrads2d(dy as tf.Tensor2D, saved[0] as tf.Tensor2D, saved[1] as tf.Tensor2D, ta, tb),
-      };
-    }) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
-    ops2d.set(key, op);
-  }
-  return op;
-}
+const ops2d = new Map<string, ProductOp>();
 
 /** op(a)·op(b) for 2-D tensors, differentiable on every backend, fast on WASM. */
 export function matMul2d(
@@ -98,7 +106,7 @@ export function matMul2d(
   transposeA = false,
   transposeB = false,
 ): tf.Tensor2D {
-  return productOp2d(transposeA, transposeB)(a, b) as tf.Tensor2D;
+  return productOp(ops2d, transposeA, transposeB, mm2d, productGrads2d)(a, b) as tf.Tensor2D;
 }
 
 /**
@@ -139,28 +147,7 @@ function productGrads3d(
   return [t3(bmmNN(dC, b)), t3(bmmNN(a, dC))];
 }
 
-const ops3d = new Map<string, (a: tf.Tensor, b: tf.Tensor) => tf.Tensor>();
-
-function productOp3d(ta: boolean, tb: boolean): (a: tf.Tensor, b: tf.Tensor) => tf.Tensor {
-  const key = `${ta}${tb}`;
-  let op = ops3d.get(key);
-  if (!op) {
-    op = tf.customGrad((...args: Args) => {
-      const [a, b, save] = args as [tf.Tensor3D, tf.Tensor3D, tf.GradSaveFunc];
-      save([a, b]);
-      const flags = matMulFlagsAreFree();
-      return {
-        value: bmm(a, b, ta, tb),
-        gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) =>
-          flags
-            ? flaggedGrads(bmm, dy as tf.Tensor3D, saved[0] as tf.Tensor3D, saved[1] as tf.Tensor3D, ta, tb)
-            : productGrads3d(dy as tf.Tensor3D, saved[0] as tf.Tensor3D, saved[1] as tf.Tensor3D, ta, tb),
-      };
-    }) as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
-    ops3d.set(key, op);
-  }
-  return op;
-}
+const ops3d = new Map<string, ProductOp>();
 
 /**
  * Batched op(a)·op(b) for 3-D tensors with the same batch size (no broadcasting), as a loop of 2-D
@@ -174,7 +161,7 @@ export function batchMatMul(
 ): tf.Tensor3D {
   if (a.shape[0] !== b.shape[0])
     throw new Error(`batchMatMul: batch sizes differ (${a.shape[0]} vs ${b.shape[0]})`);
-  return productOp3d(transposeA, transposeB)(a, b) as tf.Tensor3D;
+  return productOp(ops3d, transposeA, transposeB, bmm, productGrads3d)(a, b) as tf.Tensor3D;
 }
 
 function makeLinear(withBias: boolean, inputGrad: boolean): (...inputs: tf.Tensor[]) => tf.Tensor {
