@@ -12,7 +12,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { writeFileAtomic } from '../util/atomic-write';
+import { fsyncDir, writeFileAtomic } from '../util/atomic-write';
 import { allocData, assertValidRaster, rasterBytes, type Raster } from './raster';
 
 const MAGIC = 0x58505355; // 'USPX' little-endian
@@ -85,40 +85,15 @@ export type PendingDirectories = Set<string>;
 
 /** tmp file, write, fdatasync, rename: readers see the whole file or none. */
 function writeCacheFile(target: string, data: Uint8Array, options: { sync: boolean; pendingDirs?: PendingDirectories }): void {
-  if (options.sync && !options.pendingDirs) {
-    writeFileAtomic(target, data);
-    return;
-  }
-  const dir = path.dirname(target);
-  fs.mkdirSync(dir, { recursive: true });
-  const tmp = path.join(dir, `.${path.basename(target)}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`);
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    let off = 0;
-    while (off < data.byteLength) off += fs.writeSync(fd, data, off, data.byteLength - off);
-    if (options.sync) fs.fdatasyncSync(fd);
-  } catch (err) {
-    fs.closeSync(fd);
-    fs.rmSync(tmp, { force: true });
-    throw err;
-  }
-  fs.closeSync(fd);
-  fs.renameSync(tmp, target);
-  if (options.sync) options.pendingDirs?.add(dir);
+  if (!options.sync) return writeFileAtomic(target, data, { sync: 'none', syncDirectory: false });
+  if (!options.pendingDirs) return writeFileAtomic(target, data);
+  writeFileAtomic(target, data, { sync: 'data', syncDirectory: false });
+  options.pendingDirs.add(path.dirname(target));
 }
 
 /** fsync the directories collected while writing (call before committing what references the files). */
 export function syncDirectories(dirs: PendingDirectories): void {
-  if (process.platform !== 'win32') {
-    for (const dir of dirs) {
-      const fd = fs.openSync(dir, 'r');
-      try {
-        fs.fsyncSync(fd);
-      } finally {
-        fs.closeSync(fd);
-      }
-    }
-  }
+  for (const dir of dirs) fsyncDir(dir);
   dirs.clear();
 }
 
