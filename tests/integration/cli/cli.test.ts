@@ -1,29 +1,16 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../../main/cli/index';
 import { repoRoot, tempDir } from '../../helpers/temp';
+import { jsonLines, runCliCaptured, type CliRun } from '../../helpers/cli';
 
 let dataDir: string;
 let cleanup: () => void;
 beforeAll(() => ({ dir: dataDir, cleanup } = tempDir('usfm-cli-')));
 afterAll(() => cleanup());
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough() as unknown as NodeJS.WriteStream;
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  (stderr as unknown as PassThrough).on('data', (c: Buffer) => (err += c.toString()));
-  const code = await runCli(args, { stdout, stderr });
-  return { code, stdout: out, stderr: err };
-}
+const cli = (...args: string[]): Promise<CliRun> => runCliCaptured(args);
 
-function jsonLines(text: string): Record<string, unknown>[] {
-  return text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
-}
 
 describe('usfm CLI', () => {
   it('usfm info --json reports the active backend, versions, data dir and catalog', async () => {

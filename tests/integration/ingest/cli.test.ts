@@ -1,11 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../../main/cli/index';
 import { decodeDicom } from '../../../main/dicom';
 import { readPng } from '../../../main/ingest/image-read';
 import { repoRoot, tempDir } from '../../helpers/temp';
+import { runCliCaptured, type CliRun } from '../../helpers/cli';
 import { DICOM } from './helpers';
 
 let dataDir: string;
@@ -13,16 +12,7 @@ let out: string;
 let cleanup: () => void;
 let cleanupOut: () => void;
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough() as unknown as NodeJS.WriteStream;
-  let o = '';
-  let e = '';
-  stdout.on('data', (c: Buffer) => (o += c.toString()));
-  (stderr as unknown as PassThrough).on('data', (c: Buffer) => (e += c.toString()));
-  const code = await runCli([...args, '--data-dir', dataDir], { stdout, stderr });
-  return { code, stdout: o, stderr: e };
-}
+const cli = (...args: string[]): Promise<CliRun> => runCliCaptured([...args, '--data-dir', dataDir]);
 
 const result = (stdout: string): Record<string, unknown> => {
   const lines = stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);

@@ -3,9 +3,7 @@
  * a run stopped on request: checkpoint first, state 'stopped', resumable.
  */
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../../main/cli/index';
 import { openCatalog, type Catalog } from '../../../main/catalog/db';
 import { createDataset } from '../../../main/catalog/datasets';
 import { runImport } from '../../../main/ingest/importer';
@@ -16,6 +14,7 @@ import { RunStore } from '../../../main/ml/runs/run-store';
 import { readCheckpointIndex } from '../../../main/ml/train/checkpoint';
 import type { AppContext } from '../../../main/app/context';
 import { repoRoot, tempDir } from '../../helpers/temp';
+import { jsonLines, runCliCaptured, type CliRun } from '../../helpers/cli';
 import { prepareTrainingBackend } from '../../../main/ml/train/backend-setup';
 import { createPretrainModel, disposePretrainModel } from '../../../main/ml/pretrain/model';
 import { applyInit } from '../../../main/ml/pretrain/init-apply';
@@ -37,18 +36,7 @@ afterAll(() => {
   cleanup?.();
 });
 
-async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough() as unknown as NodeJS.WriteStream;
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  (stderr as unknown as PassThrough).on('data', (c: Buffer) => (err += c.toString()));
-  const code = await runCli(args, { stdout, stderr });
-  return { code, stdout: out, stderr: err };
-}
-
-const lines = (text: string): Record<string, unknown>[] => text.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+const cli = (...args: string[]): Promise<CliRun> => runCliCaptured(args);
 
 describe('usfm pretrain', () => {
   it('rejects bad usage with exit code 2 and a missing dataset with exit code 1', async () => {
@@ -57,19 +45,19 @@ describe('usfm pretrain', () => {
     expect((await cli('pretrain', '--dataset', 'busi-sample', '--recipe', 'mae', '--model', 'tiny', '--epochs', '1', '--steps', '2', '--data-dir', dataDir)).code).toBe(2);
     const missing = await cli('pretrain', '--dataset', 'nope', '--recipe', 'mae', '--model', 'tiny', '--json', '--data-dir', dataDir);
     expect(missing.code).toBe(1);
-    expect(lines(missing.stdout).at(-1)).toMatchObject({ type: 'error', message: expect.stringContaining('no dataset "nope"') });
+    expect(jsonLines(missing.stdout).at(-1)).toMatchObject({ type: 'error', message: expect.stringContaining('no dataset "nope"') });
   });
 
   it('runs an MAE job with JSON progress lines and lists and shows the run', async () => {
     const { code, stdout } = await cli('pretrain', '--dataset', 'busi-sample', '--recipe', 'mae', '--model', 'tiny', '--img', '112', '--steps', '2', '--batch', '4', '--seed', '3', '--json', '--data-dir', dataDir);
-    const out = lines(stdout);
+    const out = jsonLines(stdout);
     expect(code, JSON.stringify(out.at(-1))).toBe(0);
     const progress = out.filter((l) => l.type === 'progress');
     expect(progress.map((p) => p.step)).toEqual([1, 2]);
     expect(progress[0]).toMatchObject({ phase: 'pretraining', total: 2, rateUnit: 'images/s', metrics: { loss: expect.any(Number), loss_mse: expect.any(Number), liveTensors: expect.any(Number) } });
     const result = out.at(-1) as { type: string; run: { runId: string; steps: number; modelId: string } };
     expect(result).toMatchObject({ type: 'result', run: { steps: 2, modelId: expect.stringMatching(/^mdl_/) } });
-    const runs = lines((await cli('pretrain', 'runs', '--json', '--data-dir', dataDir)).stdout).at(-1) as { runs: { id: string; state: string }[] };
+    const runs = jsonLines((await cli('pretrain', 'runs', '--json', '--data-dir', dataDir)).stdout).at(-1) as { runs: { id: string; state: string }[] };
     expect(runs.runs.find((r) => r.id === result.run.runId)?.state).toBe('finished');
     const shown = await cli('pretrain', 'show', result.run.runId, '--data-dir', dataDir);
     expect(shown.code).toBe(0);
