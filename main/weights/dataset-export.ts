@@ -98,11 +98,16 @@ function sha256(bytes: Uint8Array): string {
   return crypto.createHash('sha256').update(bytes).digest('hex');
 }
 
+/** An export goes into a new folder or an empty one, never over files already there. */
+export function outputFolderInUse(dir: string): boolean {
+  return fs.existsSync(dir) && (!fs.statSync(dir).isDirectory() || fs.readdirSync(dir).length > 0);
+}
+
 export function exportDataset(db: Database, dataDir: string, options: DatasetExportOptions): DatasetExportResult {
   const dataset = resolveDataset(db, options.dataset);
   if (!dataset) throw new DatasetExportError('NOT_FOUND', `no dataset "${options.dataset}"`);
   const out = path.resolve(options.outDir);
-  if (fs.existsSync(out) && (!fs.statSync(out).isDirectory() || fs.readdirSync(out).length > 0)) {
+  if (outputFolderInUse(out)) {
     throw new DatasetExportError('CONFLICT', 'the output folder exists and is not empty: choose a new or empty folder');
   }
   const split = getCurrentSplit(db, dataset.id);

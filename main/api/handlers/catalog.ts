@@ -31,6 +31,7 @@ import { makeThumbnail } from '../../imaging/thumbnail';
 import { storeMask } from '../../ingest/importer';
 import type { ImportJobParams } from '../../ingest/import-job';
 import { liveImport } from '../../ingest/samples';
+import { outputFolderInUse } from '../../weights/dataset-export';
 
 function dataset(ctx: AppContext, id: string): Dataset {
   const ds = getDataset(ctx.catalog.db, id);
@@ -96,7 +97,7 @@ export const catalogHandlers: HandlerSet<keyof typeof catalogCalls> = {
     if (!path.isAbsolute(input.outDir)) throw new ApiError('BAD_INPUT', 'the output folder must be an absolute path');
     const outDir = path.resolve(input.outDir);
     // Checked again by the job; here so that the form shows the problem at once.
-    if (fs.existsSync(outDir) && (!fs.statSync(outDir).isDirectory() || fs.readdirSync(outDir).length > 0)) {
+    if (outputFolderInUse(outDir)) {
       throw new ApiError('CONFLICT', `${path.basename(outDir)} exists and is not an empty folder: choose a new or empty folder`);
     }
     if (liveImport(ctx, ds.id)) throw new ApiError('CONFLICT', `an import into "${ds.name}" is running; export when it has finished`);
