@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PNG } from 'pngjs';
 import { openCatalog } from '../../../main/catalog/db';
@@ -11,11 +10,11 @@ import { runImport, storeMask } from '../../../main/ingest/importer';
 import { saveCone } from '../../../main/catalog/cones';
 import { rasterizeCone } from '../../../main/imaging/cone';
 import { readCachedRaster } from '../../../main/imaging/pixel-cache';
-import { runCli } from '../../../main/cli';
 import { exportDataset, DatasetExportError, safeFolderName } from '../../../main/weights/dataset-export';
 import { listModels } from '../../../main/weights/model-registry';
 import { manifestHash } from '../../../main/ml/pretrain/data';
 import { sharedDir, tempDir } from '../../helpers/temp';
+import { jsonLines, runCliCaptured } from '../../helpers/cli';
 import { runPythonJson } from '../../unit/weights/python-helper';
 import { createApp } from '../../../main/app/create-app';
 import { dispatch } from '../../../main/api/dispatcher';
@@ -38,15 +37,6 @@ interface Manifest {
   links: string;
 }
 
-function capture(): { streams: Parameters<typeof runCli>[1]; out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  return { streams: { stdout, stderr: stderr as unknown as NodeJS.WriteStream }, out: () => out, err: () => err };
-}
 
 beforeAll(async () => {
   const data = tempDir('usfm-dsexport-data-');
@@ -84,10 +74,9 @@ describe('usfm dataset export (job process) for MAE / USFM on a cluster', () => 
 
   it('writes images, masks, labels, split lists and the manifest', async () => {
     out = path.join(work, 'export');
-    const cli = capture();
-    const code = await runCli(['dataset', 'export', 'BUSI mini', '--out', out, '--json', '--data-dir', dataDir], cli.streams);
-    expect(code, cli.out() + cli.err()).toBe(0);
-    const result = JSON.parse(cli.out().trim().split('\n').at(-1)!) as { type: string; ok: boolean; items: number };
+    const cli = await runCliCaptured(['dataset', 'export', 'BUSI mini', '--out', out, '--json', '--data-dir', dataDir]);
+    expect(cli.code, cli.stdout + cli.stderr).toBe(0);
+    const result = jsonLines(cli.stdout).at(-1) as { type: string; ok: boolean; items: number };
     expect(result).toMatchObject({ type: 'result', ok: true, items: 8 });
 
     manifest = JSON.parse(fs.readFileSync(path.join(out, 'manifest.json'), 'utf8')) as Manifest;
@@ -199,12 +188,10 @@ print(json.dumps({'mae': mae, 'seg': seg, 'cls': cls}))
   });
 
   it('records the export as provenance of weights trained on it elsewhere (round trip)', async () => {
-    const cli = capture();
-    const code = await runCli(
+    const cli = await runCliCaptured(
       ['weights', 'import', path.join(sharedDir, 'reference', 'fixtures', 'vit_timm_weights_mae_style.pth'), '--name', 'MAE from the cluster', '--manifest', path.join(out, 'manifest.json'), '--json', '--data-dir', dataDir],
-      cli.streams,
     );
-    expect(code, cli.err()).toBe(0);
+    expect(cli.code, cli.stderr).toBe(0);
     const catalog = openCatalog(dataDir);
     const [model] = listModels(catalog.db);
     catalog.close();

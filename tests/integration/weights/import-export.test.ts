@@ -1,14 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dispatch } from '../../../main/api/dispatcher';
 import type { AppContext } from '../../../main/app/context';
 import type { JobRecord, ModelRecordResult } from '../../../main/api/contract';
-import { runCli } from '../../../main/cli';
 import { openSafetensors } from '../../../main/weights/safetensors';
 import { jobState, testApp } from '../../helpers/app';
 import { sharedDir, tempDir } from '../../helpers/temp';
+import { jsonLines, runCliCaptured } from '../../helpers/cli';
 import { PY_SAFETENSORS_READER, runPython, runPythonJson } from '../../unit/weights/python-helper';
 
 const fixtures = path.join(sharedDir, 'reference', 'fixtures');
@@ -232,46 +231,36 @@ torch.save({'model': {'w': torch.ones(2)}, 'x': Evil()}, sys.argv[1])
   });
 });
 
-function capture(): { streams: Parameters<typeof runCli>[1]; out: () => string; err: () => string } {
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (c: Buffer) => (out += c.toString()));
-  stderr.on('data', (c: Buffer) => (err += c.toString()));
-  return { streams: { stdout, stderr: stderr as unknown as NodeJS.WriteStream }, out: () => out, err: () => err };
-}
 
 describe('usfm weights (CLI)', () => {
   it('imports with --json progress lines, lists, exports and refuses bad usage', async () => {
     const { dir, cleanup } = tempDir('usfm-cli-weights-');
     try {
-      const imp = capture();
-      const code = await runCli(['weights', 'import', path.join(fixtures, 'vit_beit_weights.pth'), '--name', 'USFM', '--layout', 'usfm', '--json', '--data-dir', dir], imp.streams);
-      expect(code, imp.err()).toBe(0);
-      const lines = imp.out().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+      const imp = await runCliCaptured(['weights', 'import', path.join(fixtures, 'vit_beit_weights.pth'), '--name', 'USFM', '--layout', 'usfm', '--json', '--data-dir', dir]);
+      expect(imp.code, imp.stderr).toBe(0);
+      const lines = jsonLines(imp.stdout);
       expect(lines[0]).toMatchObject({ type: 'job', kind: 'weights-import' });
       expect(lines.some((l) => l.type === 'progress' && l.phase === 'reading')).toBe(true);
       const result = lines.at(-1) as { type: string; ok: boolean; model: ModelRecordResult };
       expect(result).toMatchObject({ type: 'result', ok: true, model: { name: 'USFM', layout: 'beit' } });
 
-      const list = capture();
-      expect(await runCli(['weights', 'list', '--data-dir', dir], list.streams)).toBe(0);
-      expect(list.out()).toContain(result.model.id);
-      expect(list.out()).toMatch(/imported\s+beit\s+backbone\s+192d x4 112px\s+USFM/);
+      const list = await runCliCaptured(['weights', 'list', '--data-dir', dir]);
+      expect(list.code).toBe(0);
+      expect(list.stdout).toContain(result.model.id);
+      expect(list.stdout).toMatch(/imported\s+beit\s+backbone\s+192d x4 112px\s+USFM/);
 
-      const exp = capture();
       const out = path.join(dir, 'usfm.safetensors');
-      expect(await runCli(['weights', 'export', result.model.id, '--out', out, '--data-dir', dir], exp.streams)).toBe(0);
-      expect(exp.out()).toMatch(/67 tensors/);
+      const exp = await runCliCaptured(['weights', 'export', result.model.id, '--out', out, '--data-dir', dir]);
+      expect(exp.code).toBe(0);
+      expect(exp.stdout).toMatch(/67 tensors/);
       expect(fs.statSync(out).size).toBeGreaterThan(7_000_000);
 
-      const usage = capture();
-      expect(await runCli(['weights', 'import', path.join(fixtures, 'vit_beit_weights.pth'), '--data-dir', dir], usage.streams)).toBe(2);
-      expect(usage.err()).toMatch(/--name is required/);
-      const refused = capture();
-      expect(await runCli(['weights', 'import', path.join(fixtures, 'vit_beit_weights.pth'), '--name', 'x', '--layout', 'timm', '--data-dir', dir], refused.streams)).toBe(1);
-      expect(refused.err()).toMatch(/IMPORT_REFUSED: --layout timm does not fit this file/);
+      const usage = await runCliCaptured(['weights', 'import', path.join(fixtures, 'vit_beit_weights.pth'), '--data-dir', dir]);
+      expect(usage.code).toBe(2);
+      expect(usage.stderr).toMatch(/--name is required/);
+      const refused = await runCliCaptured(['weights', 'import', path.join(fixtures, 'vit_beit_weights.pth'), '--name', 'x', '--layout', 'timm', '--data-dir', dir]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/IMPORT_REFUSED: --layout timm does not fit this file/);
     } finally {
       cleanup();
     }
